@@ -1,0 +1,86 @@
+"""The record of one exchange on a bus: what was sent, what came back, and when.
+
+Everything that judges timing or shows frames reads these records, never the port.
+Times are `time.monotonic()` seconds; `started_at` is wall-clock UTC for reports.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import attrs
+
+
+@attrs.frozen
+class Exchange:
+    bus: str
+    label: str  # what the master meant, in the field's words ("read 00010000 from 000000000001")
+    request: bytes
+    started_at: datetime
+    t_write: float  # write call began
+    t_request_end: float  # last request byte left the adapter (at the latest, by wire time)
+    chunks: tuple[tuple[float, bytes], ...]  # reply bytes as they arrived
+    character_time: float  # seconds per character at the bus settings
+    attempt: int = 1
+    stale: bytes = b""  # bytes that were waiting on the bus before the request: noise, kept
+    reply_window: float = 0.0  # how long the master listened for a first reply byte
+    # Byte ranges of the request that carry passwords or operator codes: traces show "**" there.
+    secret_spans: tuple[tuple[int, int], ...] = ()
+
+    @property
+    def reply(self) -> bytes:
+        return b"".join(data for _, data in self.chunks)
+
+    @property
+    def answered(self) -> bool:
+        return bool(self.chunks)
+
+    @property
+    def t_first_reply(self) -> float | None:
+        """When the first reply byte began to arrive (its chunk's arrival less the chunk's wire time)."""
+        if not self.chunks:
+            return None
+        t, data = self.chunks[0]
+        return t - len(data) * self.character_time
+
+    @property
+    def t_last_reply(self) -> float | None:
+        return self.chunks[-1][0] if self.chunks else None
+
+    @property
+    def response_delay(self) -> float | None:
+        """Td: from the end of the request's last byte to the start of the reply's first byte."""
+        first = self.t_first_reply
+        return None if first is None else first - self.t_request_end
+
+    @property
+    def max_byte_gap(self) -> float:
+        """Longest silence inside the reply beyond what its own bytes needed on the wire (Tb)."""
+        gaps = [
+            t_next - t_prev - len(data) * self.character_time
+            for (t_prev, _), (t_next, data) in zip(self.chunks, self.chunks[1:], strict=False)
+        ]
+        return max([0.0, *gaps])
+
+    def request_shown(self) -> str:
+        """The request as hex with its secret bytes masked."""
+        secret = {i for start, end in self.secret_spans for i in range(start, end)}
+        return " ".join("**" if i in secret else f"{b:02X}" for i, b in enumerate(self.request))
+
+    def to_record(self) -> dict:
+        """Plain data for traces and reports (monotonic times made relative to the write)."""
+        return {
+            "bus": self.bus,
+            "label": self.label,
+            "started_at": self.started_at.isoformat(),
+            "attempt": self.attempt,
+            "request": self.request_shown(),
+            "reply": self.reply.hex(" ").upper(),
+            "stale": self.stale.hex(" ").upper(),
+            "request_end_ms": round((self.t_request_end - self.t_write) * 1e3, 3),
+            "response_delay_ms": None
+            if self.response_delay is None
+            else round(self.response_delay * 1e3, 3),
+            "max_byte_gap_ms": round(self.max_byte_gap * 1e3, 3),
+            "reply_window_ms": round(self.reply_window * 1e3, 3),
+        }
