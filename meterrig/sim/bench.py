@@ -1,0 +1,104 @@
+"""The simulated bench: the physics, the simulated buses and their meters, from one rig file."""
+
+from __future__ import annotations
+
+import attrs
+
+from ..clock import RigClock
+from ..config import PositionConfig, RigConfig
+from ..link.wire import bits_per_character
+from ..protocols.dlt645.profile import profile
+from .bus import SimulatedBus
+from .defects import Defects
+from .dlt645_meter import SimulatedDlt645Meter
+from .physics import BenchPhysics, MeterPhysics
+
+SIMULATED_PROTOCOLS = ("dlt645-2007",)
+
+
+class SimulationError(Exception):
+    """The rig file asks for something the simulated bench cannot provide."""
+
+
+def initial_register_kwh(position: int) -> float:
+    """A recognisable, different starting reading per position (1234.56 kWh at position 1)."""
+    return 1233.56 + position
+
+
+class SimulatedBench:
+    def __init__(self, config: RigConfig) -> None:
+        if config.simulation is None:
+            raise SimulationError(f"{config.path}: has no simulation section: it is a real bench")
+        self.config = config
+        self.clock = RigClock(config.clock.speedup)
+        settings = config.simulation.meters
+        self.physics = BenchPhysics(self.clock, {
+            p.number: MeterPhysics(
+                error_percent=settings[p.number].error_percent if p.number in settings else 0.0,
+                forward_kwh=initial_register_kwh(p.number),
+            )
+            for p in config.positions
+        })
+        first = config.positions[0]
+        self.physics.set_source(voltage=first.un, frequency=first.fn)
+        self.buses = {
+            name: SimulatedBus(
+                name,
+                baudrate=bus.baudrate,
+                bytesize=bus.bytesize,
+                parity=bus.parity,
+                stopbits=bus.stopbits,
+                meters=[self._meter(p) for p in config.positions_on(name)],
+            )
+            for name, bus in config.buses.items()
+        }
+
+    def _meter(self, position: PositionConfig) -> SimulatedDlt645Meter:
+        if position.protocol not in SIMULATED_PROTOCOLS:
+            raise SimulationError(
+                f"{self.config.path}: position {position.number}: the simulated bench has no "
+                f"{position.protocol} meter (it simulates {', '.join(SIMULATED_PROTOCOLS)})"
+            )
+        settings = self.config.simulation.meters.get(position.number)
+        bus = self.config.buses[position.bus]
+        passwords = {position.password.level: position.password.value.reveal()} \
+            if position.password else {}
+        return SimulatedDlt645Meter(
+            position=position.number,
+            address=position.address,
+            profile=profile(position.profile),
+            passwords=passwords,
+            physics=self.physics,
+            meter_number=position.address,
+            constant=position.constant,
+            baudrate=bus.baudrate,
+            character_bits=bits_per_character(bus.bytesize, bus.parity, bus.stopbits),
+            response_delay=(settings.response_delay_ms if settings else 40.0) / 1000,
+            clock_offset_s=settings.clock_offset_s if settings else 0.0,
+            defects=Defects(frozenset(settings.defects) if settings else frozenset()),
+        )
+
+    @property
+    def ports(self) -> dict[str, str]:
+        return {name: bus.port for name, bus in self.buses.items()}
+
+    def hardware_rig(self) -> RigConfig:
+        """This running bench described as if it were hardware: real ports, no simulation."""
+        buses = {name: attrs.evolve(bus, port=self.ports[name])
+                 for name, bus in self.config.buses.items()}
+        return attrs.evolve(self.config, buses=buses, simulation=None)
+
+    def start(self) -> SimulatedBench:
+        for bus in self.buses.values():
+            bus.start()
+        return self
+
+    def stop(self) -> None:
+        for bus in self.buses.values():
+            bus.stop()
+
+    def __enter__(self) -> SimulatedBench:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

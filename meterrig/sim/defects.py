@@ -1,0 +1,45 @@
+"""Seeded defects of simulated devices: names, what each does, in one table.
+
+A rig file lists defects per simulated meter; the device consults its `Defects` at the few
+named points of its receive and reply path, so a defect is data, not code sprinkled about.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+# name -> what a QA engineer would write in the defect report
+DEFECTS: dict[str, str] = {
+    "wrong-checksum": "replies carry a wrong checksum",
+    "late-reply": "replies later than 500 ms after the request",
+    "early-reply": "replies sooner than 20 ms after the request",
+    "answers-other-addresses": "answers frames addressed to another meter",
+    "answers-broadcast": "answers broadcast frames",
+    "wrong-error-bits": "reports an unknown data identifier with error bit 0 instead of bit 1",
+    "address-msb-first": "sends its address most-significant byte first",
+    "ignores-preamble": "does not skip the FE wake-up preamble",
+    "relay-ignores-trip": "acknowledges a trip command but the relay stays closed",
+}
+
+LATE_REPLY_S = 0.650  # beyond the 500 ms limit by more than any scheduling jitter
+EARLY_REPLY_S = 0.005  # well inside the forbidden first 20 ms
+
+
+@attrs.frozen
+class Defects:
+    names: frozenset[str] = frozenset()
+
+    def __attrs_post_init__(self) -> None:
+        unknown = self.names - DEFECTS.keys()
+        if unknown:
+            raise ValueError(f"unknown defects {sorted(unknown)}; known: {sorted(DEFECTS)}")
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.names
+
+    def response_delay(self, normal: float) -> float:
+        if "late-reply" in self:
+            return LATE_REPLY_S
+        if "early-reply" in self:
+            return EARLY_REPLY_S
+        return normal

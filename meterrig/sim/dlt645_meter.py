@@ -1,0 +1,266 @@
+"""A simulated DL/T 645-2007 meter: registers, passwords, clock, relay — and its seeded defects.
+
+It speaks through the same codec the master uses. Its values come from the bench physics, so
+what the protocol reports is what the bench applied.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import attrs
+
+from ..protocols.dlt645 import commands as cmd
+from ..protocols.dlt645.catalogue import CATALOGUE
+from ..protocols.dlt645.frame import BROADCAST_ADDRESS, Frame, encode
+from ..protocols.dlt645.profile import FORWARD_TARIFF_BLOCK, MeterProfile
+from .defects import Defects
+from .physics import BenchPhysics
+
+ERR_OTHER = cmd.error_byte_of("other error")
+ERR_NO_DATA = cmd.error_byte_of("no requested data")
+ERR_PASSWORD = cmd.error_byte_of("password wrong / not authorised")
+ERR_BAUD = cmd.error_byte_of("baud rate cannot be changed")
+SUPPORTED_BAUDRATES = (1200, 2400, 4800, 9600)
+REPLY_PREAMBLE = 4  # FE bytes before a reply, as State Grid meters send them
+
+# Run status word 3 (DI 04000503): bit 4 relay open, bit 6 relay commanded open, bit 7 alarm.
+STATUS3_RELAY_OPEN = 1 << 4
+STATUS3_RELAY_COMMAND = 1 << 6
+STATUS3_ALARM = 1 << 7
+STATUS1_REVERSE_POWER = 1 << 4
+
+
+@attrs.frozen
+class Transmission:
+    """What a device puts on the bus, and when: `delay` after the request's end (Td)."""
+
+    data: bytes
+    delay: float
+    character_time: float
+
+
+class Refused(Exception):
+    """The meter answers with an abnormal reply carrying this error byte."""
+
+    def __init__(self, error_byte: int) -> None:
+        super().__init__(error_byte)
+        self.error_byte = error_byte
+
+
+def _decimal(value: float, places: int) -> Decimal:
+    return Decimal(f"{value:.{places}f}")
+
+
+class SimulatedDlt645Meter:
+    def __init__(
+        self,
+        *,
+        position: int,
+        address: str,
+        profile: MeterProfile,
+        passwords: dict[int, str],
+        physics: BenchPhysics,
+        meter_number: str,
+        constant: int,
+        baudrate: int,
+        character_bits: float,
+        response_delay: float,
+        clock_offset_s: float = 0.0,
+        defects: Defects = Defects(),
+    ) -> None:
+        self.position = position
+        self.address = address
+        self.profile = profile
+        self.passwords = passwords
+        self.physics = physics
+        self.meter_number = meter_number
+        self.constant = constant
+        self.baudrate = baudrate
+        self.character_bits = character_bits
+        self.response_delay = response_delay
+        self.clock_offset = timedelta(seconds=clock_offset_s)
+        self.defects = defects
+        self.relay_commanded_open = False
+        self.alarm = False
+        self._follow_ups: dict[int, list[bytes]] = {}
+
+    # -- receive path -------------------------------------------------------------------------
+    def takes(self, frame: Frame, had_preamble: bool) -> bool:
+        """Whether this meter acts on the frame at all."""
+        if had_preamble and "ignores-preamble" in self.defects:
+            return False
+        if frame.from_slave:
+            return False
+        if frame.address == BROADCAST_ADDRESS or "answers-other-addresses" in self.defects:
+            return True
+        return all(
+            want in ("AA", own)
+            for want, own in zip(
+                (frame.address[i : i + 2] for i in range(0, 12, 2)),
+                (self.address[i : i + 2] for i in range(0, 12, 2)),
+                strict=True,
+            )
+        )
+
+    def answer(self, frame: Frame, had_preamble: bool) -> Transmission | None:
+        if not self.takes(frame, had_preamble):
+            return None
+        character_time = self.character_bits / self.baudrate  # before a baud change takes effect
+        try:
+            data, follow_up = self._serve(cmd.parse_request(frame))
+            error_byte = None
+        except Refused as refused:
+            error_byte = refused.error_byte
+        except cmd.RequestError as exc:  # a request we cannot make sense of
+            error_byte = exc.error_byte
+        if frame.address == BROADCAST_ADDRESS:
+            if "answers-broadcast" not in self.defects:
+                return None
+            frame = attrs.evolve(frame, address=self.address)  # answered as if addressed to it
+        if error_byte is None:
+            reply = cmd.normal_reply(frame, self.address, data, follow_up=follow_up)
+        else:
+            reply = cmd.abnormal_reply(frame, self.address, error_byte)
+        return Transmission(self._shape(encode(reply, preamble=REPLY_PREAMBLE)),
+                            self.defects.response_delay(self.response_delay), character_time)
+
+    def _shape(self, raw: bytes) -> bytes:
+        """The one place the wire image of a reply is spoiled by a seeded defect."""
+        out = bytearray(raw)
+        if "address-msb-first" in self.defects:
+            start = REPLY_PREAMBLE + 1
+            out[start : start + 6] = out[start : start + 6][::-1]  # same bytes: checksum holds
+        if "wrong-checksum" in self.defects:
+            out[-2] = (out[-2] + 0x5A) & 0xFF
+        return bytes(out)
+
+    # -- commands ----------------------------------------------------------------------------
+    def _serve(self, request: object) -> tuple[bytes, bool]:
+        match request:
+            case cmd.ReadRequest(di=di):
+                return self._read(di)
+            case cmd.ReadFollowUpRequest(di=di, seq=seq):
+                return self._read_follow_up(di, seq)
+            case cmd.ReadAddressRequest():
+                return bytes.fromhex(self.address)[::-1], False
+            case cmd.WriteRequest(di=di, auth=auth, value=value):
+                self._write(di, auth, value)
+            case cmd.BroadcastTimeRequest(when=when):
+                self.clock_offset = when - datetime.now()
+            case cmd.WriteAddressRequest(new_address=new_address):
+                self.address = new_address
+            case cmd.FreezeRequest():
+                pass  # frozen data are not modelled; the meter acknowledges
+            case cmd.ChangeBaudRequest(baudrate=baudrate):
+                if baudrate not in SUPPORTED_BAUDRATES:
+                    raise Refused(ERR_BAUD)
+                self.baudrate = baudrate
+                return bytes([cmd.BAUD_CODES[baudrate]]), False
+            case cmd.ChangePasswordRequest(old=old, new_level=level, new_password=password):
+                self._authorise(old, level)
+                self.passwords[level] = password
+                return bytes([level]) + bytes.fromhex(password)[::-1], False
+            case cmd.ClearDemandRequest(auth=auth) | cmd.EventClearRequest(auth=auth):
+                self._authorise(auth, self.profile.relay_level)
+            case cmd.MeterClearRequest(auth=auth):
+                self._authorise(auth, self.profile.relay_level)
+                self.physics.clear_registers(self.position)
+            case cmd.RelayRequest(auth=auth, action=action, expiry=expiry):
+                self._relay(auth, action, expiry)
+            case _:
+                raise Refused(ERR_OTHER)
+        return b"", False
+
+    def _authorise(self, auth: cmd.Auth, highest_level: int) -> None:
+        if auth.level > highest_level or self.passwords.get(auth.level) != auth.password:
+            raise Refused(ERR_PASSWORD)
+
+    def now(self) -> datetime:
+        return datetime.now() + self.clock_offset
+
+    def _read(self, di: int) -> tuple[bytes, bool]:
+        if di not in self.profile.data_items:
+            raise Refused(ERR_OTHER if "wrong-error-bits" in self.defects else ERR_NO_DATA)
+        value = self._value(di)
+        room = self.profile.max_reply_data - 4
+        if len(value) <= room:
+            return cmd.read_reply_data(di, value), False
+        rest = value[room:]
+        self._follow_ups[di] = [rest[i : i + room - 1] for i in range(0, len(rest), room - 1)]
+        return cmd.read_reply_data(di, value[:room]), True
+
+    def _read_follow_up(self, di: int, seq: int) -> tuple[bytes, bool]:
+        parts = self._follow_ups.get(di, [])
+        if not 1 <= seq <= len(parts):
+            raise Refused(ERR_NO_DATA)
+        return cmd.read_reply_data(di, parts[seq - 1], seq), seq < len(parts)
+
+    def _value(self, di: int) -> bytes:
+        """The register's bytes as the catalogue encodes them."""
+        registers = self.physics.registers(self.position)
+        readings = self.physics.readings(self.position)
+        energy = CATALOGUE[0x00010000]
+        if di == FORWARD_TARIFF_BLOCK:
+            return b"".join(energy.encode(v) for v in self._tariffs(registers.forward_kwh))
+        if di & 0xFFFF00FF == 0x00010000 and (di >> 8) & 0xFF <= self.profile.tariffs:
+            return energy.encode(self._tariffs(registers.forward_kwh)[(di >> 8) & 0xFF])
+        now = self.now()
+        status3 = (
+            (0 if registers.relay_closed else STATUS3_RELAY_OPEN)
+            | (STATUS3_RELAY_COMMAND if self.relay_commanded_open else 0)
+            | (STATUS3_ALARM if self.alarm else 0)
+        )
+        values = {
+            0x00000000: _decimal(registers.forward_kwh - registers.reverse_kwh, 2),
+            0x00020000: _decimal(registers.reverse_kwh, 2),
+            0x02010100: _decimal(readings.voltage, 1),
+            0x02020100: _decimal(readings.current, 3),
+            0x02030000: _decimal(readings.active_power_w / 1000, 4),
+            0x02060000: _decimal(readings.power_factor, 3),
+            0x02800002: _decimal(readings.frequency, 2),
+            0x04000101: now.date(),
+            0x04000102: now.time().replace(microsecond=0),
+            0x04000401: self.address,
+            0x04000402: self.meter_number,
+            0x04000409: self.constant,
+            0x04000501: STATUS1_REVERSE_POWER if readings.active_power_w < 0 else 0,
+            0x04000503: status3,
+        }
+        return CATALOGUE[di].encode(values.get(di, 0))
+
+    def _tariffs(self, total_kwh: float) -> list[Decimal]:
+        """Total, then each tariff's share; the shares add up to the total to the last digit."""
+        total = _decimal(total_kwh, 2)
+        n = self.profile.tariffs
+        share = (total / n).quantize(Decimal("0.01"), rounding="ROUND_DOWN")
+        tariffs = [share] * (n - 1) + [total - share * (n - 1)]
+        return [total, *tariffs]
+
+    def _write(self, di: int, auth: cmd.Auth, value: bytes) -> None:
+        if di not in self.profile.writable:
+            raise Refused(ERR_NO_DATA if di not in CATALOGUE else ERR_PASSWORD)
+        self._authorise(auth, self.profile.writable[di])
+        decoded = CATALOGUE[di].decode(value).value
+        now = self.now()
+        if di == 0x04000101:
+            self.clock_offset += datetime.combine(decoded, now.time()) - now
+        elif di == 0x04000102:
+            self.clock_offset += datetime.combine(now.date(), decoded) - now
+        elif di == 0x04000402:
+            self.meter_number = decoded
+
+    def _relay(self, auth: cmd.Auth, action: cmd.RelayAction, expiry: datetime | None) -> None:
+        self._authorise(auth, self.profile.relay_level)
+        if not self.profile.relay or (expiry is not None and expiry < self.now()):
+            raise Refused(ERR_OTHER)
+        if action == cmd.RelayAction.TRIP:
+            self.relay_commanded_open = True
+            if "relay-ignores-trip" not in self.defects:
+                self.physics.set_relay(self.position, closed=False)
+        elif action == cmd.RelayAction.CLOSE:
+            self.relay_commanded_open = False
+            self.physics.set_relay(self.position, closed=True)
+        elif action in (cmd.RelayAction.ALARM, cmd.RelayAction.ALARM_RELEASE):
+            self.alarm = action == cmd.RelayAction.ALARM
