@@ -1,0 +1,91 @@
+"""The rig: the buses, positions and instruments of one bench, opened from its rig file.
+
+Suites see only this (through fixtures). A rig file with a `simulation:` section names a
+simulated bench: it is started first, in its own process, and then opened exactly like
+hardware through the ports it announces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import serial.rs485
+
+from .clock import RigClock
+from .config import BusConfig, PositionConfig, RigConfig, load_rig
+from .link.serial_link import Link
+from .protocols.dlt645.client import Dlt645Client
+from .protocols.dlt645.commands import Auth
+from .sim.defects import DEFECTS
+
+
+def load(path: str | Path) -> RigConfig:
+    return load_rig(Path(path), known_defects=DEFECTS.keys())
+
+
+class Rig:
+    def __init__(self, config: RigConfig) -> None:
+        self.config = config
+        self.clock = RigClock(config.clock.speedup)
+        self.links = {name: _link(bus) for name, bus in config.buses.items()}
+        self._clients: dict[int, Dlt645Client] = {}
+
+    def open(self) -> Rig:
+        for link in self.links.values():
+            link.open()
+        return self
+
+    def close(self) -> None:
+        for link in self.links.values():
+            link.close()
+
+    @property
+    def positions(self) -> tuple[PositionConfig, ...]:
+        return self.config.positions
+
+    def link_of(self, position: int) -> Link:
+        return self.links[self.config.position(position).bus]
+
+    def client(self, position: int) -> Dlt645Client:
+        """The DL/T 645 master for one position (one per position, kept for the run)."""
+        if position not in self._clients:
+            pos = self.config.position(position)
+            bus = self.config.buses[pos.bus]
+            auth = None
+            if pos.password is not None:
+                auth = Auth(level=pos.password.level, password=pos.password.value.reveal(),
+                            operator=pos.operator.reveal())
+            self._clients[position] = Dlt645Client(
+                self.links[pos.bus], pos.address, auth=auth,
+                reply_window=bus.reply_timeout_ms / 1000, retries=bus.retries,
+            )
+        return self._clients[position]
+
+
+def _link(bus: BusConfig) -> Link:
+    rs485 = None
+    if bus.rs485 is not None:
+        rs485 = serial.rs485.RS485Settings(
+            rts_level_for_tx=bus.rs485.rts_level_for_tx,
+            rts_level_for_rx=bus.rs485.rts_level_for_rx,
+            delay_before_tx=bus.rs485.delay_before_tx,
+            delay_before_rx=bus.rs485.delay_before_rx,
+        )
+    return Link(bus.name, bus.port, baudrate=bus.baudrate, parity=bus.parity,
+                bytesize=bus.bytesize, stopbits=bus.stopbits, rs485=rs485)
+
+
+@contextmanager
+def open_rig(path: str | Path) -> Iterator[Rig]:
+    """Open the bench a rig file describes; start it first if it is the simulated bench."""
+    config = load(path)
+    with ExitStack() as stack:
+        if config.simulation is not None:
+            from .sim.launcher import running_bench
+
+            config = load(stack.enter_context(running_bench(config.path))["rig"])
+        rig = Rig(config)
+        stack.callback(rig.close)
+        yield rig.open()
