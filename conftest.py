@@ -1,0 +1,15 @@
+"""pytest entry: the --rig option and the plugins in fixtures/."""
+
+from pathlib import Path
+
+pytest_plugins = ["fixtures.rig", "fixtures.positions", "fixtures.reporting"]
+
+DEFAULT_RIG = Path(__file__).parent / "rigs" / "sim.yaml"
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("meterrig")
+    group.addoption("--rig", default=str(DEFAULT_RIG),
+                    help="rig file of the bench to run against (default: the simulated bench)")
+    group.addoption("--reports", default=str(Path(__file__).parent / "reports"),
+                    help="where measurements and frame traces are written (default: reports/)")
