@@ -262,7 +262,9 @@ class _Tree:
         for key_node, _ in node.value:
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
                 continue
-            key, line = self._construct(key_node, path), key_node.start_mark.line + 1
+            key, line = self._construct(key_node, path, quiet=True), key_node.start_mark.line + 1
+            if key is _BROKEN:
+                continue  # reported below, when the key is read
             if key in first:
                 # PyYAML would silently keep the last one: a typo-made twin must not go unseen.
                 self.report.add((*path, str(key)), f"duplicate key {key!r} (first at line "
@@ -280,6 +282,8 @@ class _Tree:
                 self.report.add(path, "a key must be a plain value, not a list or a mapping", line)
                 continue
             key = self._construct(key_node, path)
+            if key is _BROKEN:
+                continue
             self.report.lines[(*path, str(key))] = line
             data[key] = self.value(value_node, (*path, str(key)))
         return data
@@ -299,12 +303,17 @@ class _Tree:
         result.source = value
         return result
 
-    def _construct(self, node: yaml.ScalarNode, path: _Path) -> Any:
+    def _construct(self, node: yaml.ScalarNode, path: _Path, *, quiet: bool = False) -> Any:
         try:
             return self.loader.construct_object(node)
         except (yaml.YAMLError, ValueError, TypeError) as error:  # unknown tag, bad !!timestamp
-            problem = getattr(error, "problem", None) or error
-            self.report.add(path, f"cannot read this value: {problem}", node.start_mark.line + 1)
+            # PyYAML leaves a failed node marked as under construction: unmark it, so that
+            # reading it again reports the same error rather than a "recursive node".
+            self.loader.recursive_objects.pop(node, None)
+            if not quiet:
+                problem = getattr(error, "problem", None) or error
+                self.report.add(path, f"cannot read this value: {problem}",
+                                node.start_mark.line + 1)
             return _BROKEN
 
 
@@ -493,7 +502,9 @@ _ADDRESS = {
     "dlt645-1997": _Check("12 decimal digits, as on the nameplate", _dlt645_address),
     "modbus-rtu": _Check("a Modbus address from 1 to 247", _modbus_address),
 }
-_ANYTHING = _Check("anything", lambda value: value)  # when what is allowed is itself unknown
+# The address of a meter whose protocol is unknown: it cannot be checked yet.
+_ANY_ADDRESS = _Check("the meter's address: 12 digits for DL/T 645, 1-247 for Modbus RTU",
+                      lambda value: value)
 _MAPPING = _collection(dict, "a mapping", empty=True)
 
 
@@ -519,13 +530,12 @@ class _Section:
     def __init__(self, report: _Report, path: _Path, data: Any, keys: tuple[str, ...]) -> None:
         self.report = report
         self.path = path
-        if data is _BROKEN:
-            data = {}
-        elif not isinstance(data, dict):
+        # Keys missing from a mapping that is not there say nothing new: report none.
+        self.broken = not isinstance(data, dict)
+        if self.broken and data is not _BROKEN:
             report.add(path, f"got {_show(data)}; expected a mapping with keys {', '.join(keys)}")
-            data = {}
-        self.data = data
-        for key in data:
+        self.data = data if isinstance(data, dict) else {}
+        for key in self.data:
             if key not in keys:
                 report.add(self.at(key), f"unknown key {str(key)!r}{_suggest(str(key), keys)}; "
                            f"allowed here: {', '.join(keys)}")
@@ -541,6 +551,8 @@ class _Section:
         if key not in self.data:
             if not required:
                 return _ABSENT
+            if self.broken:
+                return None
             self.report.add(self.at(key), f"missing required key {key!r}: "
                             f"expected {check.expected}")
             return None
@@ -656,7 +668,7 @@ def _position(report: _Report, at: _Path, data: Any) -> PositionConfig:
         number=position.get("position", _integer(1), required=True),
         bus=position.get("bus", _BUS_NAME, required=True),
         protocol=protocol,
-        address=position.get("address", _ADDRESS.get(protocol, _ANYTHING), required=True),
+        address=position.get("address", _ADDRESS.get(protocol, _ANY_ADDRESS), required=True),
         profile=position.get("profile", _TEXT),
         serial=position.get("serial", _TEXT),
         accuracy=_accuracy(position.section("accuracy", ("standard", "class"))),
@@ -683,10 +695,11 @@ def _accuracy(section: _Section | None) -> Any:
     standard = section.get("standard", _one_of(METER_CLASSES))
     if standard is _ABSENT:
         standard = attrs.fields(AccuracyConfig).standard.default
-    classes = METER_CLASSES.get(standard)
-    check = _meter_class(classes) if classes else _ANYTHING
-    return AccuracyConfig(**_given(standard=standard,
-                                   meter_class=section.get("class", check, required=True)))
+    # With the standard itself wrong, the class can only be checked against every standard's.
+    classes = METER_CLASSES.get(standard) or tuple(c for cs in METER_CLASSES.values() for c in cs)
+    return AccuracyConfig(**_given(
+        standard=standard, meter_class=section.get("class", _meter_class(classes), required=True),
+    ))
 
 
 def _instrument(report: _Report, at: _Path, name: str, data: Any,

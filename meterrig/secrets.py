@@ -33,10 +33,8 @@ class Secret:
     def reveal(self) -> str:
         return self._value
 
-    def __repr__(self) -> str:
+    def __repr__(self) -> str:  # str() and f-strings use it too
         return MASK
-
-    __str__ = __repr__
 
 
 class ExpansionError(ValueError):
