@@ -70,7 +70,8 @@ def defect_runs(tmp_path_factory) -> dict[str, Future]:
             "meters": {1: {"defects": [defect]}}}}, base / defect)
         for defect in CAUGHT_BY
     }
-    runs["none"] = pool.submit(run_suite, ONE_METER_RIG, base / "none")
+    runs["none"] = pool.submit(run_suite, {**ONE_METER_RIG, "simulation": {"meters": {}}},
+                               base / "none")
     yield runs
     pool.shutdown(wait=True)
 

@@ -31,10 +31,11 @@ class SimulatedBench:
             raise SimulationError(f"{config.path}: has no simulation section: it is a real bench")
         self.config = config
         self.clock = RigClock(config.clock.speedup)
-        settings = config.simulation.meters
         self.physics = BenchPhysics(self.clock, {
             p.number: MeterPhysics(
-                error_percent=settings[p.number].error_percent if p.number in settings else 0.0,
+                un=p.un, ib=p.ib, imax=p.imax, fn=p.fn, constant=p.constant,
+                error_percent=config.simulation.meter(p.number).error_percent,
+                defects=Defects(frozenset(config.simulation.meter(p.number).defects)),
                 forward_kwh=initial_register_kwh(p.number),
             )
             for p in config.positions
@@ -59,7 +60,7 @@ class SimulatedBench:
                 f"{self.config.path}: position {position.number}: the simulated bench has no "
                 f"{position.protocol} meter (it simulates {', '.join(SIMULATED_PROTOCOLS)})"
             )
-        settings = self.config.simulation.meters.get(position.number)
+        settings = self.config.simulation.meter(position.number)
         bus = self.config.buses[position.bus]
         passwords = {position.password.level: position.password.value.reveal()} \
             if position.password else {}
@@ -73,9 +74,9 @@ class SimulatedBench:
             constant=position.constant,
             baudrate=bus.baudrate,
             character_bits=bits_per_character(bus.bytesize, bus.parity, bus.stopbits),
-            response_delay=(settings.response_delay_ms if settings else 40.0) / 1000,
-            clock_offset_s=settings.clock_offset_s if settings else 0.0,
-            defects=Defects(frozenset(settings.defects) if settings else frozenset()),
+            response_delay=settings.response_delay_ms / 1000,
+            clock_offset_s=settings.clock_offset_s,
+            defects=self.physics.meters[position.number].defects,
         )
 
     @property

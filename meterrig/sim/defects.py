@@ -19,6 +19,13 @@ DEFECTS: dict[str, str] = {
     "address-msb-first": "sends its address most-significant byte first",
     "ignores-preamble": "does not skip the FE wake-up preamble",
     "relay-ignores-trip": "acknowledges a trip command but the relay stays closed",
+    # metrology
+    "low-current-error": "registers 3 % too much below 0.1 Ib",
+    "pf-error": "registers 2.5 % too much at power factor 0.5 inductive",
+    "creep": "registers energy with voltage and no current (creep)",
+    "no-start": "does not start at the starting current",
+    "wrong-constant": "its register advances 4 % less than its pulses (wrong constant)",
+    "voltage-sensitive": "its error shifts 1.5 points per 10 % of voltage",
 }
 
 LATE_REPLY_S = 0.650  # beyond the 500 ms limit by more than any scheduling jitter

@@ -1,18 +1,48 @@
 """The bench physics: one AC source feeds every position; each meter registers what it sees.
 
-The source's voltage, current, phase angle and frequency reach every position. A meter's
-registers integrate the true power, scaled by its own error, on the rig clock; an open relay
-stops registration. DL/T 645 registers (and later the test-output pulses) come from here.
+The source's voltage, current, phase angle and frequency reach every position (voltage circuits
+in parallel, current circuits in series). Each meter registers the true power scaled by its own
+error curve — a function of current and power factor, with voltage and frequency sensitivity —
+once the current is above its starting threshold and while its relay is closed, and emits
+test-output pulses at its meter constant. The reference standard integrates the true energy.
+DL/T 645 registers and pulses come from the same simulated energy.
+
+Everything runs on the rig clock, so metrology may run N× faster than real time. Power is
+constant between two changes of the source or a relay, so energies are integrated exactly and
+the instant of any pulse is found by interpolation in the history of those stretches.
 """
 
 from __future__ import annotations
 
 import math
 import threading
+from bisect import bisect_right
 
 import attrs
 
 from ..clock import RigClock
+from .defects import Defects
+
+J_PER_KWH = 3.6e6
+SETTLE_S = 10.0  # a pulse output settles ~10 s after a load change (shared/spec/accuracy.md)
+HISTORY = 100_000  # stretches of constant power kept for locating pulses
+
+# A good meter's error curve (percent): a little high at low current, a little low near Imax,
+# slightly sensitive to power factor, voltage and frequency — well inside class 1 everywhere.
+LOW_CURRENT_SLOPE = 0.10  # × sqrt(Ib / I)
+HIGH_CURRENT_SLOPE = -0.10  # × I / Imax
+PF_SLOPE = 0.20  # × (1 − PF)
+VOLTAGE_SLOPE = 0.5  # × (U/Un − 1)
+FREQUENCY_SLOPE = 1.0  # × (f/fn − 1)
+STARTS_AT = 0.002  # × Ib: a good meter starts well below the class 1 starting current 0.004 Ib
+
+# Seeded metrology defects (names in defects.py)
+LOW_CURRENT_DEFECT = (0.1, 3.0)  # below 0.1 Ib: +3 %
+PF_DEFECT = (0.6, 2.5)  # inductive PF at or below 0.6: +2.5 %
+VOLTAGE_DEFECT_SLOPE = 15.0  # × (U/Un − 1): 1.5 points per 10 % of voltage
+NO_START_AT = 0.010  # × Ib: does not start at 0.004 Ib
+CREEP_W = 3.0  # registered with voltage and no current
+WRONG_CONSTANT_REGISTER = 0.96  # the register advances 4 % less than the pulses say
 
 
 @attrs.define
@@ -36,17 +66,50 @@ class SourceState:
 
 @attrs.define
 class MeterPhysics:
-    """What one position's meter has registered."""
+    """One position's meter: its rating, its error, its relay, what it has registered."""
 
-    error_percent: float = 0.0
+    un: float = 220.0
+    ib: float = 5.0
+    imax: float = 60.0
+    fn: float = 50.0
+    constant: int = 1200
+    error_percent: float = 0.0  # this meter's own offset on top of the curve
+    defects: Defects = attrs.field(factory=Defects)
     relay_closed: bool = True
-    forward_kwh: float = 0.0
+    forward_kwh: float = 0.0  # the register
     reverse_kwh: float = 0.0
+    pulse_kwh: float = 0.0  # energy behind the test output, from the bench's start
+
+    def error(self, source: SourceState) -> float:
+        """Registration error in percent at this source state."""
+        current = max(source.current, 1e-9)
+        pf = source.power_factor
+        error = (self.error_percent
+                 + LOW_CURRENT_SLOPE * math.sqrt(self.ib / current)
+                 + HIGH_CURRENT_SLOPE * current / self.imax
+                 + PF_SLOPE * (1 - pf)
+                 + VOLTAGE_SLOPE * (source.voltage / self.un - 1)
+                 + FREQUENCY_SLOPE * (source.frequency / self.fn - 1))
+        if "low-current-error" in self.defects and current < LOW_CURRENT_DEFECT[0] * self.ib:
+            error += LOW_CURRENT_DEFECT[1]
+        if "pf-error" in self.defects and source.phase_deg > 0 and pf <= PF_DEFECT[0]:
+            error += PF_DEFECT[1]
+        if "voltage-sensitive" in self.defects:
+            error += VOLTAGE_DEFECT_SLOPE * (source.voltage / self.un - 1)
+        return error
 
     def registered_power_w(self, source: SourceState) -> float:
-        if not self.relay_closed:
+        """What the meter integrates: its error applied to the true power, above its start."""
+        if not self.relay_closed or not source.output_on:
             return 0.0
-        return source.active_power_w * (1 + self.error_percent / 100)
+        starts_at = (NO_START_AT if "no-start" in self.defects else STARTS_AT) * self.ib
+        if source.current < starts_at:
+            return CREEP_W if "creep" in self.defects and source.voltage > 0 else 0.0
+        return source.active_power_w * (1 + self.error(source) / 100)
+
+    @property
+    def register_scale(self) -> float:
+        return WRONG_CONSTANT_REGISTER if "wrong-constant" in self.defects else 1.0
 
 
 @attrs.frozen
@@ -60,41 +123,82 @@ class Readings:
     frequency: float
 
 
+@attrs.frozen
+class Stretch:
+    """A span of rig time with constant powers: where it starts and how fast energies grow."""
+
+    t0: float
+    reference_kwh: float  # at t0
+    reference_w: float
+    pulse_kwh: dict[int, float]  # per position, at t0
+    pulse_w: dict[int, float]
+
+
 class BenchPhysics:
     def __init__(self, clock: RigClock, meters: dict[int, MeterPhysics]) -> None:
         self.clock = clock
         self.source = SourceState()
         self.meters = meters
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._integrated_to = clock.now()
+        self._changed_at = -SETTLE_S
+        self._reference_kwh = 0.0
+        self._history: list[Stretch] = []
+        self._mark()
 
+    @property
+    def positions(self) -> tuple[int, ...]:
+        return tuple(self.meters)
+
+    def meter_constant(self, position: int) -> int:
+        return self.meters[position].constant
+
+    # -- time ---------------------------------------------------------------------------------
     def _integrate(self) -> None:
         """Bring every register up to now; called before any change and any reading."""
         now = self.clock.now()
-        hours = (now - self._integrated_to) / 3600
+        seconds = now - self._integrated_to
         self._integrated_to = now
+        self._reference_kwh += self.source.active_power_w * seconds / J_PER_KWH
         for meter in self.meters.values():
-            kwh = meter.registered_power_w(self.source) * hours / 1000
+            kwh = meter.registered_power_w(self.source) * seconds / J_PER_KWH
+            meter.pulse_kwh += kwh
             if kwh >= 0:
-                meter.forward_kwh += kwh
+                meter.forward_kwh += kwh * meter.register_scale
             else:
-                meter.reverse_kwh -= kwh
+                meter.reverse_kwh -= kwh * meter.register_scale
 
+    def _mark(self) -> None:
+        """Start a new stretch of constant power (after a change)."""
+        self._history.append(Stretch(
+            t0=self._integrated_to,
+            reference_kwh=self._reference_kwh,
+            reference_w=self.source.active_power_w,
+            pulse_kwh={n: m.pulse_kwh for n, m in self.meters.items()},
+            pulse_w={n: m.registered_power_w(self.source) for n, m in self.meters.items()},
+        ))
+        del self._history[:-HISTORY]
+
+    def _change(self) -> None:
+        self._integrate()
+        self._mark()
+
+    # -- what the bench does ----------------------------------------------------------------
     def set_source(self, **changes: float | bool) -> None:
         with self._lock:
             self._integrate()
             self.source = attrs.evolve(self.source, **changes)
+            self._changed_at = self._integrated_to
+            self._mark()
+
+    def settled(self) -> bool:
+        return self.clock.now() - self._changed_at >= SETTLE_S
 
     def set_relay(self, position: int, closed: bool) -> None:
         with self._lock:
             self._integrate()
             self.meters[position].relay_closed = closed
-
-    def registers(self, position: int) -> MeterPhysics:
-        """A snapshot of one meter's registers, integrated up to now."""
-        with self._lock:
-            self._integrate()
-            return attrs.evolve(self.meters[position])
+            self._mark()
 
     def clear_registers(self, position: int) -> None:
         with self._lock:
@@ -102,14 +206,46 @@ class BenchPhysics:
             meter = self.meters[position]
             meter.forward_kwh = meter.reverse_kwh = 0.0
 
+    # -- what instruments and meters read -------------------------------------------------
+    def registers(self, position: int) -> MeterPhysics:
+        """A snapshot of one meter's registers, integrated up to now."""
+        with self._lock:
+            self._integrate()
+            return attrs.evolve(self.meters[position])
+
     def readings(self, position: int) -> Readings:
         with self._lock:
-            source = self.source
-            current = source.current if source.output_on and self.meters[position].relay_closed else 0.0
+            source, meter = self.source, self.meters[position]
+            flowing = source.output_on and meter.relay_closed
             return Readings(
                 voltage=source.voltage if source.output_on else 0.0,
-                current=current,
-                active_power_w=source.voltage * current * source.power_factor,
+                current=source.current if flowing else 0.0,
+                active_power_w=meter.registered_power_w(source) if flowing else 0.0,
                 power_factor=source.power_factor,
                 frequency=source.frequency,
             )
+
+    def reference_energy_kwh(self) -> float:
+        with self._lock:
+            self._integrate()
+            return self._reference_kwh
+
+    def pulses(self, position: int) -> int:
+        with self._lock:
+            self._integrate()
+            meter = self.meters[position]
+            return math.floor(meter.pulse_kwh * meter.constant + 1e-9)
+
+    def reference_energy_at_pulse(self, position: int, n: int) -> float | None:
+        """True energy (kWh) at the instant the meter at `position` emitted its n-th pulse."""
+        with self._lock:
+            self._integrate()
+            target = n / self.meters[position].constant
+            if target > self.meters[position].pulse_kwh:
+                return None
+            starts = [s.pulse_kwh[position] for s in self._history]
+            stretch = self._history[max(bisect_right(starts, target) - 1, 0)]
+            if stretch.pulse_kwh[position] > target:
+                raise LookupError(f"pulse {n} of position {position} is older than the history")
+            seconds = (target - stretch.pulse_kwh[position]) * J_PER_KWH / stretch.pulse_w[position]
+            return stretch.reference_kwh + stretch.reference_w * seconds / J_PER_KWH
