@@ -95,6 +95,9 @@ class Link:
         return fd is None or bool(termios.tcgetattr(fd)[2] & termios.PARENB)
 
     def _open_port(self, parity: str) -> serial.SerialBase:
+        # A local tty is locked against a second user and guarded against a stuck write; URL
+        # handlers (rfc2217://, socket://) support neither option.
+        local = {} if "://" in self.port_name else {"exclusive": True, "write_timeout": 5}
         return serial.serial_for_url(
             self.port_name,
             baudrate=self.baudrate,
@@ -102,8 +105,7 @@ class Link:
             bytesize=self.bytesize,
             stopbits=self.stopbits,
             timeout=POLL_S,
-            write_timeout=5,
-            exclusive=True if self.port_name.startswith("/") else None,
+            **local,
         )
 
     def _note(self, text: str) -> None:

@@ -5,15 +5,13 @@ from __future__ import annotations
 import pytest
 
 from meterrig.protocols.dlt645.commands import RelayAction
+from meterrig.protocols.dlt645.meter import Dlt645Meter
 
 pytestmark = [pytest.mark.protocol("dlt645-2007"), pytest.mark.needs("relay", "password")]
 
-STATUS_WORD_3 = 0x04000503
-RELAY_OPEN = 1 << 4  # run status word 3 bit 4: 1 = relay open
-
 
 def relay_open(meter) -> bool:
-    return bool(meter.read(STATUS_WORD_3).quantity.value & RELAY_OPEN)
+    return Dlt645Meter(meter).relay_open()
 
 
 @pytest.mark.clause("relay")
