@@ -7,6 +7,7 @@ and starting periods) go through this clock.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import attrs
 
@@ -25,3 +26,14 @@ class RigClock:
 
     def sleep(self, rig_seconds: float) -> None:
         time.sleep(self.real_seconds(rig_seconds))
+
+    def wait_for(self, done: Callable[[], bool], rig_seconds: float,
+                 poll_s: float = 0.05) -> bool:
+        """Poll `done` (every `poll_s` real seconds: instrument I/O, not metrology) until it is
+        true or `rig_seconds` of rig time have passed; whether it came true."""
+        deadline = self.now() + rig_seconds
+        while not done():
+            if self.now() >= deadline:
+                return False
+            time.sleep(poll_s)
+        return True

@@ -79,7 +79,8 @@ def _plain(value: Any) -> Any:
     return value if value is None or isinstance(value, (int, float, str, bool)) else str(value)
 
 
-def judge(name: str, value: float, unit: str, limits: Limits, clause: str, **where: Any) -> Measurement:
+def judge(name: str, value: float, unit: str, limits: Limits, clause: str,
+          **where: Any) -> Measurement:
     return Measurement(name=name, value=value, unit=unit, clause=clause, limits=limits,
                        verdict=PASS if limits.admit(value) else FAIL, **where)
 

@@ -19,6 +19,7 @@ from .link.serial_link import Link
 from .protocols.dlt645.client import Dlt645Client
 from .protocols.dlt645.commands import Auth
 from .sim.defects import DEFECTS
+from .sim.launcher import running_bench
 
 
 def load(path: str | Path) -> RigConfig:
@@ -83,8 +84,6 @@ def open_rig(path: str | Path) -> Iterator[Rig]:
     config = load(path)
     with ExitStack() as stack:
         if config.simulation is not None:
-            from .sim.launcher import running_bench
-
             config = load(stack.enter_context(running_bench(config.path))["rig"])
         rig = Rig(config)
         stack.callback(rig.close)

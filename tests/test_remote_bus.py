@@ -1,4 +1,5 @@
-"""A bus behind an RFC 2217 server (ser2net), as a remote bench is reached: same link, same client."""
+"""A bus behind an RFC 2217 server (ser2net), as a remote bench is reached: the same link and
+client as for a local port."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from meterrig import rig as rigs
 from meterrig.link.serial_link import Link
 from meterrig.protocols.dlt645.client import Dlt645Client
 from meterrig.sim.bench import SimulatedBench, initial_register_kwh
-
 from tests.tools import require
 
 RIG = """

@@ -11,7 +11,7 @@ from meterrig.clock import RigClock
 from meterrig.link.serial_link import Link
 from meterrig.protocols.dlt645 import commands as cmd
 from meterrig.protocols.dlt645 import faults
-from meterrig.protocols.dlt645.client import Dlt645Client, GarbledReply, NoReply
+from meterrig.protocols.dlt645.client import Dlt645Client, GarbledReply
 from meterrig.protocols.dlt645.frame import BROADCAST_ADDRESS, FrameSplitter
 from meterrig.protocols.dlt645.profile import profile
 from meterrig.sim.bus import SimulatedBus

@@ -37,7 +37,7 @@ class Exchange:
 
     @property
     def t_first_reply(self) -> float | None:
-        """When the first reply byte began to arrive (its chunk's arrival less the chunk's wire time)."""
+        """When the first reply byte began to arrive: its chunk's arrival less its wire time."""
         if not self.chunks:
             return None
         t, data = self.chunks[0]

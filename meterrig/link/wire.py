@@ -12,6 +12,7 @@ def bits_per_character(bytesize: int, parity: str, stopbits: float) -> float:
     return 1 + bytesize + (0 if parity.upper() == "N" else 1) + stopbits
 
 
-def character_time(baudrate: int, bytesize: int = 8, parity: str = "E", stopbits: float = 1) -> float:
+def character_time(baudrate: int, bytesize: int = 8, parity: str = "E",
+                   stopbits: float = 1) -> float:
     """Seconds one character occupies on the line (4.583 ms at 2400 bit/s 8E1)."""
     return bits_per_character(bytesize, parity, stopbits) / baudrate

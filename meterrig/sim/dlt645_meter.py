@@ -23,6 +23,7 @@ ERR_NO_DATA = cmd.error_byte_of("no requested data")
 ERR_PASSWORD = cmd.error_byte_of("password wrong / not authorised")
 ERR_BAUD = cmd.error_byte_of("baud rate cannot be changed")
 SUPPORTED_BAUDRATES = (1200, 2400, 4800, 9600)
+NO_DEFECTS = Defects()
 REPLY_PREAMBLE = 4  # FE bytes before a reply, as State Grid meters send them
 
 # Run status word 3 (DI 04000503): bit 4 relay open, bit 6 relay commanded open, bit 7 alarm.
@@ -68,7 +69,7 @@ class SimulatedDlt645Meter:
         character_bits: float,
         response_delay: float,
         clock_offset_s: float = 0.0,
-        defects: Defects = Defects(),
+        defects: Defects = NO_DEFECTS,
     ) -> None:
         self.position = position
         self.address = address

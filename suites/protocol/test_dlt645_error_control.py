@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from meterrig.limits import table
 from meterrig.protocols.dlt645 import commands as cmd
 from meterrig.protocols.dlt645 import faults
 from meterrig.protocols.dlt645.frame import FrameSplitter
-from meterrig.limits import table
 
 pytestmark = pytest.mark.protocol("dlt645-2007")
 
@@ -32,4 +32,5 @@ def test_malformed_request_is_ignored(meter, link, kind, verify):
                              reply_window=meter.reply_window, byte_gap_limit=meter.reply_window,
                              label=f"{kind} request to {meter.address}")
     verify.equal(f"answer to a request with {kind}", exchange.reply.hex(" ").upper() or "silent",
-                 "silent", "error-control", detail="a slave stays silent on a frame it cannot trust")
+                 "silent", "error-control",
+                 detail="a slave stays silent on a frame it cannot trust")

@@ -6,10 +6,10 @@ import pytest
 
 from meterrig.protocols.dlt645 import commands as cmd
 from meterrig.protocols.dlt645.frame import (
+    END,
     PREAMBLE,
     PREAMBLE_MAX,
     START,
-    END,
     FrameSplitter,
     address_bytes,
 )
@@ -38,14 +38,15 @@ def _frame_of(raw: bytes) -> bytes:
 @pytest.mark.clause("frame-format")
 def test_reply_frame_structure(reply_bytes, verify):
     frame = _frame_of(reply_bytes)
-    verify.equal("reply preamble FE bytes ≤ 4", reply_bytes.index(START) <= PREAMBLE_MAX, True,
-                  "preamble", detail=f"{reply_bytes.index(START)} FE bytes")
+    preamble = reply_bytes[: reply_bytes.index(START)]
+    verify.equal("reply wake-up preamble is at most 4 FE bytes",
+                 set(preamble) <= {PREAMBLE} and len(preamble) <= PREAMBLE_MAX, True, "preamble",
+                 detail=f"preamble {preamble.hex(' ').upper() or 'none'}")
     verify.equal("reply first start byte", frame[0], START, "frame-format")
     verify.equal("reply second start byte", frame[7], START, "frame-format")
     verify.equal("reply length L against the data present", frame[9], len(frame) - 12,
                  "data-length")
     verify.equal("reply end byte", frame[-1], END, "frame-format")
-    assert set(reply_bytes[: reply_bytes.index(START)]) <= {PREAMBLE}
 
 
 @pytest.mark.clause("checksum")

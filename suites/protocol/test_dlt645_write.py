@@ -7,9 +7,9 @@ from datetime import datetime
 import pytest
 
 from meterrig.limits import table
+from meterrig.measure import Limits
 from meterrig.protocols.dlt645 import commands as cmd
 from meterrig.protocols.dlt645.catalogue import CATALOGUE
-from meterrig.measure import Limits
 
 pytestmark = [pytest.mark.protocol("dlt645-2007"), pytest.mark.needs("password")]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .frame import END, Frame, encode
+from .frame import DATA_OFFSET, END, START, Frame, encode
 
 CS_FROM_END = 2  # CS is the byte before the final 16
 
@@ -23,8 +23,8 @@ def overlong(frame: Frame, length: int, *, preamble: int = 4) -> bytes:
     over the length the spec allows, so the encoder would refuse it."""
     data = frame.data + bytes(length - len(frame.data))
     head = encode(Frame(frame.address, frame.control), preamble=preamble)[:-CS_FROM_END]
-    start = head.index(0x68)
+    start = head.index(START)
     body = bytearray(head[start:])
     body[9] = length
-    body += bytes((b + 0x33) & 0xFF for b in data)
+    body += bytes((b + DATA_OFFSET) & 0xFF for b in data)
     return head[:start] + bytes(body) + bytes([sum(body) & 0xFF, END])
