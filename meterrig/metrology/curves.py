@@ -1,0 +1,51 @@
+"""Error curves: each position's error against current, one line per power factor, limits drawn."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import attrs
+import matplotlib
+
+matplotlib.use("Agg")  # files only: benches and CI have no display
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+@attrs.frozen
+class CurvePoint:
+    current: float  # A
+    power_factor_label: str  # "PF 1", "PF 0.5 ind", …
+    error: float | None  # percent; None: no result
+    limit: float  # ± percent
+
+
+def save_error_curves(curves: dict[int, list[CurvePoint]], directory: Path) -> list[Path]:
+    """One PNG per position: position-<n>-error-curve.png."""
+    directory.mkdir(parents=True, exist_ok=True)
+    saved = []
+    for position, points in sorted(curves.items()):
+        lines: dict[str, list[CurvePoint]] = defaultdict(list)
+        for point in sorted(points, key=lambda p: p.current):
+            lines[point.power_factor_label].append(point)
+        figure, axes = plt.subplots(figsize=(7, 4.5))
+        for label, line in lines.items():
+            measured = [p for p in line if p.error is not None]
+            drawn = axes.plot([p.current for p in measured], [p.error for p in measured],
+                              marker="o", label=label)[0]
+            currents = [p.current for p in line]
+            for sign in (1, -1):
+                axes.step(currents, [sign * p.limit for p in line], where="mid",
+                          linestyle="--", linewidth=0.8, color=drawn.get_color())
+        axes.axhline(0, color="grey", linewidth=0.5)
+        axes.set_xscale("log")
+        axes.set_xlabel("current (A)")
+        axes.set_ylabel("error (%)")
+        axes.set_title(f"Position {position}: error against current (dashed: limits)")
+        axes.legend()
+        axes.grid(True, which="both", linewidth=0.3)
+        path = directory / f"position-{position}-error-curve.png"
+        figure.savefig(path, dpi=100, bbox_inches="tight")
+        plt.close(figure)
+        saved.append(path)
+    return saved
