@@ -2,7 +2,8 @@
 
 from pathlib import Path
 
-pytest_plugins = ["fixtures.rig", "fixtures.positions", "fixtures.reporting"]
+# In import order: a plugin is registered before another imports it.
+pytest_plugins = ["fixtures.rig", "fixtures.reporting", "fixtures.metering", "fixtures.positions"]
 
 DEFAULT_RIG = Path(__file__).parent / "rigs" / "sim.yaml"
 

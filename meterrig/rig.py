@@ -10,16 +10,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import serial.rs485
 
 from .clock import RigClock
 from .config import BusConfig, PositionConfig, RigConfig, load_rig
+from .instruments import open_instrument
 from .link.serial_link import Link
+from .meter import EnergyMeter
 from .protocols.dlt645.client import Dlt645Client
 from .protocols.dlt645.commands import Auth
+from .protocols.dlt645.meter import Dlt645Meter
 from .sim.defects import DEFECTS
 from .sim.launcher import running_bench
+
+T = TypeVar("T")
 
 
 def load(path: str | Path) -> RigConfig:
@@ -31,16 +37,35 @@ class Rig:
         self.config = config
         self.clock = RigClock(config.clock.speedup)
         self.links = {name: _link(bus) for name, bus in config.buses.items()}
+        self.instruments: dict[str, object] = {}
         self._clients: dict[int, Dlt645Client] = {}
 
     def open(self) -> Rig:
         for link in self.links.values():
             link.open()
+        for name, instrument in self.config.instruments.items():
+            self.instruments[name] = open_instrument(name, instrument.resource, instrument.driver,
+                                                     instrument.timeout_ms)
         return self
 
     def close(self) -> None:
         for link in self.links.values():
             link.close()
+        for instrument in self.instruments.values():
+            instrument.close()
+        self.instruments.clear()
+
+    def instrument(self, kind: type[T]) -> T:
+        """The bench's one instrument of this kind (source, reference standard, …)."""
+        found = [i for i in self.instruments.values() if isinstance(i, kind)]
+        if len(found) != 1:
+            raise LookupError(f"{self.config.path}: the rig needs exactly one {kind.__name__} "
+                              f"under instruments:, it has {len(found)}")
+        return found[0]
+
+    def meter(self, position: int) -> EnergyMeter:
+        """The meter at a position, as the metering suites see it (any protocol)."""
+        return METERED[self.config.position(position).protocol](self, position)
 
     @property
     def positions(self) -> tuple[PositionConfig, ...]:
@@ -63,6 +88,12 @@ class Rig:
                 reply_window=bus.reply_timeout_ms / 1000, retries=bus.retries,
             )
         return self._clients[position]
+
+
+# Protocols whose meters the metering suites can read, and how.
+METERED = {
+    "dlt645-2007": lambda rig, position: Dlt645Meter(rig.client(position)),
+}
 
 
 def _link(bus: BusConfig) -> Link:

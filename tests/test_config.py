@@ -88,7 +88,7 @@ def problems(tmp_path: Path, text: str, **kwargs) -> RigFileError:
 def test_sim_rig_loads_with_defaults_and_env_defaults():
     rig = load_rig(RIGS / "sim.yaml", environ={})
     assert rig.name == "simulated bench"
-    assert rig.clock == ClockConfig(speedup=1.0)
+    assert rig.clock == ClockConfig(speedup=1000.0)
     assert [p.number for p in rig.positions] == [1, 2, 3, 4]
     assert {name: bus.port for name, bus in rig.buses.items()} == {"rs485-1": None,
                                                                    "rs485-2": None}
@@ -401,11 +401,13 @@ def test_dump_round_trips_literal_secrets_and_dollars(tmp_path):
 
 
 def test_dump_of_a_running_simulation_is_a_hardware_rig(tmp_path):
-    """As the simulated bench does: ports filled in, simulation dropped."""
+    """As the simulated bench does: ports and resources filled in, simulation dropped."""
     rig = load_rig(RIGS / "sim.yaml", environ={})
     buses = {name: attrs.evolve(bus, port=f"/dev/pts/{n}")
              for n, (name, bus) in enumerate(rig.buses.items())}
-    hardware = attrs.evolve(rig, buses=buses, simulation=None)
+    instruments = {name: attrs.evolve(i, resource=f"TCPIP::127.0.0.1::{5025 + n}::SOCKET")
+                   for n, (name, i) in enumerate(rig.instruments.items())}
+    hardware = attrs.evolve(rig, buses=buses, instruments=instruments, simulation=None)
     again = reload(tmp_path, hardware, {})
     assert again == hardware
     assert again.buses["rs485-2"].port == "/dev/pts/1"

@@ -11,6 +11,7 @@ from ..protocols.dlt645.profile import profile
 from .bus import SimulatedBus
 from .defects import Defects
 from .dlt645_meter import SimulatedDlt645Meter
+from .instruments import SimulatedInstruments
 from .physics import BenchPhysics, MeterPhysics
 
 SIMULATED_PROTOCOLS = ("dlt645-2007",)
@@ -53,6 +54,12 @@ class SimulatedBench:
             )
             for name, bus in config.buses.items()
         }
+        try:
+            self.instruments = SimulatedInstruments(
+                self.physics, {name: i.driver for name, i in config.instruments.items()})
+        except ValueError as exc:
+            raise SimulationError(f"{config.path}: {exc}") from exc
+        self.resources: dict[str, str] = {}
 
     def _meter(self, position: PositionConfig) -> SimulatedDlt645Meter:
         if position.protocol not in SIMULATED_PROTOCOLS:
@@ -84,17 +91,22 @@ class SimulatedBench:
         return {name: bus.port for name, bus in self.buses.items()}
 
     def hardware_rig(self) -> RigConfig:
-        """This running bench described as if it were hardware: real ports, no simulation."""
+        """This running bench described as if it were hardware: real ports and instrument
+        resources, no simulation."""
         buses = {name: attrs.evolve(bus, port=self.ports[name])
                  for name, bus in self.config.buses.items()}
-        return attrs.evolve(self.config, buses=buses, simulation=None)
+        instruments = {name: attrs.evolve(instrument, resource=self.resources[name])
+                       for name, instrument in self.config.instruments.items()}
+        return attrs.evolve(self.config, buses=buses, instruments=instruments, simulation=None)
 
     def start(self) -> SimulatedBench:
         for bus in self.buses.values():
             bus.start()
+        self.resources = self.instruments.start()
         return self
 
     def stop(self) -> None:
+        self.instruments.stop()
         for bus in self.buses.values():
             bus.stop()
 

@@ -6,11 +6,11 @@ fixes one more address byte (BCD 00–99, lowest first) under every pattern that
 
 from __future__ import annotations
 
+from ...limits.dlt645 import RESPONSE_DELAY
 from ...link.serial_link import Link
 from .client import Dlt645Client, GarbledReply, NoReply
 from .commands import ReplyMismatch
 from .frame import WILDCARD_ADDRESS
-from ...limits.dlt645 import RESPONSE_DELAY
 
 WILDCARD_BYTE = "AA"
 

@@ -1,0 +1,25 @@
+"""Starting current and no-load (creep): the meter starts at Ist and does not creep at 1.15 Un."""
+
+from __future__ import annotations
+
+import pytest
+
+from meterrig.measure import Limits
+
+pytestmark = pytest.mark.needs("metering")
+
+
+def test_starting_current(metering, position, standard, meter_rating, verify):
+    test = standard.starting(meter_rating)
+    pulses = metering.starting(position, test)
+    verify.within(f"pulses at the starting current {test.current:g} A", pulses, "pulses",
+                  Limits(low=test.min_pulses, source=test.source),
+                  detail=f"in {test.duration_s:.0f} s: the meter does not start")
+
+
+def test_no_load_creep(metering, position, standard, meter_rating, verify):
+    test = standard.creep(meter_rating)
+    pulses = metering.creep(position, test)
+    verify.within(f"pulses at {test.voltage:g} V and no current", pulses, "pulses",
+                  Limits(high=test.max_pulses, source=test.source),
+                  detail=f"in {test.duration_s:.0f} s: the meter creeps")
