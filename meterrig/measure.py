@@ -65,8 +65,8 @@ class Measurement:
         else:
             bound = f"= {self.expected}"
         sense = "is" if self.passed else "is not"
-        text = f"{where}{self.name} {shown} {sense} {bound} ({self.clause})"
-        return f"{text}: {self.detail}" if self.detail else text
+        detail = f": {self.detail}" if self.detail else ""
+        return f"{where}{self.name} {shown} {sense} {bound}{detail} ({self.clause})"
 
     def to_record(self) -> dict:
         record = attrs.asdict(self, recurse=True)

@@ -1,5 +1,6 @@
-"""The protocol suite proves itself: against a meter with one seeded defect, the test that
-checks that part of the spec fails, and its message names the defect."""
+"""The suites prove themselves: against a simulated meter with one seeded defect, the test that
+checks that part of the spec fails, its message names the defect (and the position), and the
+same test passes for a good meter beside it."""
 
 from __future__ import annotations
 
@@ -16,38 +17,72 @@ from meterrig.sim.defects import DEFECTS
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# defect -> (test that must fail, words its failure message must contain)
+# (suite, defect) -> (test that must fail at position 1, words its failure message must contain)
 CAUGHT_BY = {
-    "wrong-checksum": ("test_reply_checksum[pos1]", "wrong checksum"),
-    "late-reply": ("test_response_timing[pos1]", "response delay Td"),
-    "early-reply": ("test_response_timing[pos1]", "response delay Td"),
-    "answers-other-addresses": ("test_other_address_is_silent[pos1]",
-                                "answers frames addressed to another meter"),
-    "answers-broadcast": ("test_broadcast_read_is_silent[pos1]", "answers broadcast frames"),
-    "wrong-error-bits": ("test_unknown_data_item_gives_no_data_error[pos1]", "wrong error bits"),
-    "address-msb-first": ("test_reply_address_order[pos1]", "most-significant byte first"),
-    "ignores-preamble": ("test_wake_up_preamble[pos1-4]", "does not skip the FE wake-up preamble"),
-    "relay-ignores-trip": ("test_relay_trip_and_close[pos1]", "relay stayed closed"),
+    ("protocol", "wrong-checksum"): ("test_reply_checksum[pos1]", "wrong checksum"),
+    ("protocol", "late-reply"): ("test_response_timing[pos1]", "response delay Td"),
+    ("protocol", "early-reply"): ("test_response_timing[pos1]", "response delay Td"),
+    ("protocol", "answers-other-addresses"): ("test_other_address_is_silent[pos1]",
+                                              "answers frames addressed to another meter"),
+    ("protocol", "answers-broadcast"): ("test_broadcast_read_is_silent[pos1]",
+                                        "answers broadcast frames"),
+    ("protocol", "wrong-error-bits"): ("test_unknown_data_item_gives_no_data_error[pos1]",
+                                       "wrong error bits"),
+    ("protocol", "address-msb-first"): ("test_reply_address_order[pos1]",
+                                        "most-significant byte first"),
+    ("protocol", "ignores-preamble"): ("test_wake_up_preamble[pos1-4]",
+                                       "does not skip the FE wake-up preamble"),
+    ("protocol", "relay-ignores-trip"): ("test_relay_trip_and_close[pos1]",
+                                         "relay stayed closed"),
+    ("metering", "low-current-error"): ("test_accuracy[pos1-0.05 Ib PF 1]",
+                                        "position 1: mean error at 0.05 Ib PF 1"),
+    ("metering", "pf-error"): ("test_accuracy[pos1-Ib PF 0.5 ind]",
+                               "position 1: mean error at Ib PF 0.5 ind"),
+    ("metering", "creep"): ("test_no_load_creep[pos1]", "the meter creeps"),
+    ("metering", "no-start"): ("test_starting_current[pos1]", "the meter does not start"),
+    ("metering", "wrong-constant"): ("test_meter_constant[pos1]",
+                                     "register and pulses disagree (wrong constant)"),
+    ("metering", "voltage-sensitive"): ("test_influence[pos1-voltage+10%@Ib PF 1]",
+                                        "position 1: variation of error, voltage +10%"),
+    ("metering", "relay-ignores-trip"): ("test_relay_stops_and_resumes_registration[pos1]",
+                                         "the relay stayed closed after a trip"),
 }
 
-ONE_METER_RIG = {
-    "name": "one simulated meter with a seeded defect",
-    "buses": {"rs485-1": {"baudrate": 2400, "parity": "E"}},
-    "positions": [{
-        "position": 1, "bus": "rs485-1", "protocol": "dlt645-2007", "address": "000000000001",
-        "password": {"level": 2, "value": "123456"},
-    }],
+METER = {"bus": "rs485-1", "protocol": "dlt645-2007", "password": {"level": 2, "value": "123456"}}
+RIGS = {
+    # One meter is enough to judge the protocol; the metering suites get a good neighbour
+    # to show that one position's failure leaves the others' verdicts alone.
+    "protocol": {
+        "name": "one simulated meter",
+        "buses": {"rs485-1": {}},
+        "positions": [{"position": 1, "address": "000000000001", **METER}],
+    },
+    "metering": {
+        "name": "two simulated meters and the bench instruments",
+        "clock": {"speedup": 1000},
+        "buses": {"rs485-1": {}},
+        "positions": [{"position": 1, "address": "000000000001", **METER},
+                      {"position": 2, "address": "000000000002", **METER}],
+        "instruments": {"source": {"driver": "sim-source"},
+                        "reference": {"driver": "sim-reference"},
+                        "error-calculator": {"driver": "sim-error-calculator"}},
+    },
 }
 
 
-def run_suite(rig: dict, workdir: Path) -> dict[str, str | None]:
-    """Run suites/protocol against `rig`; map each test name to its failure message (or None)."""
+def rig_with(suite: str, defect: str | None) -> dict:
+    meters = {1: {"defects": [defect]}} if defect else {}
+    return {**RIGS[suite], "simulation": {"meters": meters}}
+
+
+def run_suite(suite: str, rig: dict, workdir: Path) -> dict[str, str | None]:
+    """Run suites/<suite> against `rig`; map each test name to its failure message or None."""
     workdir.mkdir(parents=True, exist_ok=True)
     rig_file = workdir / "rig.yaml"
     rig_file.write_text(yaml.safe_dump(rig, sort_keys=False))
     junit = workdir / "junit.xml"
     subprocess.run(
-        [sys.executable, "-m", "pytest", str(ROOT / "suites" / "protocol"), "--rig", str(rig_file),
+        [sys.executable, "-m", "pytest", str(ROOT / "suites" / suite), "--rig", str(rig_file),
          "--reports", str(workdir / "reports"), f"--junitxml={junit}", "-q",
          "-p", "no:cacheprovider"],
         cwd=ROOT, capture_output=True, text=True, timeout=900,
@@ -56,41 +91,44 @@ def run_suite(rig: dict, workdir: Path) -> dict[str, str | None]:
     for case in ET.parse(junit).iter("testcase"):
         # An error (in a fixture) counts as a failure: the meter was not shown to conform.
         failed = [e for e in (case.find("failure"), case.find("error")) if e is not None]
-        results[case.get("name")] = failed[0].get("message", "") if failed else None
+        # junit's message attribute is cut short; the element text holds the whole report
+        results[case.get("name")] = (failed[0].text or failed[0].get("message", "")) \
+            if failed else None
     return results
 
 
 @pytest.fixture(scope="module")
-def defect_runs(tmp_path_factory) -> dict[str, Future]:
-    """Every defect's suite run, started together: they spend their time waiting on the wire."""
+def suite_runs(tmp_path_factory) -> dict[tuple[str, str | None], Future]:
+    """Every run, started together: they spend their time waiting on the wire or the clock."""
     base = tmp_path_factory.mktemp("defects")
     pool = ThreadPoolExecutor(max_workers=4)
-    runs = {
-        defect: pool.submit(run_suite, {**ONE_METER_RIG, "simulation": {
-            "meters": {1: {"defects": [defect]}}}}, base / defect)
-        for defect in CAUGHT_BY
-    }
-    runs["none"] = pool.submit(run_suite, {**ONE_METER_RIG, "simulation": {"meters": {}}},
-                               base / "none")
+    cases = [*CAUGHT_BY, *((suite, None) for suite in RIGS)]
+    runs = {(suite, defect): pool.submit(run_suite, suite, rig_with(suite, defect),
+                                         base / f"{suite}-{defect or 'none'}")
+            for suite, defect in cases}
     yield runs
-    pool.shutdown(wait=True)
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
-def test_suite_passes_a_good_meter(defect_runs):
-    results = defect_runs["none"].result()
+@pytest.mark.parametrize("suite", sorted(RIGS))
+def test_suite_passes_good_meters(suite_runs, suite):
+    results = suite_runs[(suite, None)].result()
     failed = {name: message for name, message in results.items() if message is not None}
-    assert results and not failed, f"a meter without defects failed: {failed}"
+    assert results and not failed, f"good meters failed suites/{suite}: {failed}"
 
 
-def test_every_defect_has_a_catching_test():
-    assert set(CAUGHT_BY) == set(DEFECTS)
+def test_every_defect_is_caught_somewhere():
+    assert {defect for _, defect in CAUGHT_BY} == set(DEFECTS)
 
 
-@pytest.mark.parametrize("defect", sorted(CAUGHT_BY))
-def test_suite_catches(defect_runs, defect):
-    results = defect_runs[defect].result()
-    test, words = CAUGHT_BY[defect]
+@pytest.mark.parametrize(("suite", "defect"), sorted(CAUGHT_BY))
+def test_suite_catches(suite_runs, suite, defect):
+    results = suite_runs[(suite, defect)].result()
+    test, words = CAUGHT_BY[(suite, defect)]
     assert test in results, f"{test} did not run; ran: {sorted(results)}"
     message = results[test]
     assert message is not None, f"{test} passed against a meter that {DEFECTS[defect]}"
     assert words in message, f"{test} failed, but its message does not name the defect: {message}"
+    neighbour = test.replace("[pos1", "[pos2")
+    if neighbour in results:
+        assert results[neighbour] is None, f"the good meter beside it failed: {results[neighbour]}"
