@@ -31,6 +31,7 @@ QUANTITIES = ("voltage", "current", "active power", "apparent power", "reactive 
               "power factor", "frequency", "import energy", "export energy", "total energy")
 SETTINGS = ("device id", "baud rate", "parity", "serial number")
 APPLIES = ("immediately", "after restart")
+MAP_KEYS = ("description", "source", "phases", "pairs", "word_order", "registers")
 
 
 class MapError(ValueError):
@@ -110,6 +111,11 @@ class RegisterMap:
         raise KeyError(f"register map {self.name} has no register for {quantity}"
                        + (f" on phase {phase}" if phase else ""))
 
+    @property
+    def probe(self) -> Register:
+        """The register a suite reads to see that a meter answers: the (phase 1) voltage."""
+        return self.measuring("voltage", None if self.phases == 1 else 1)
+
     def setting(self, setting: str) -> Register:
         for register in self.registers.values():
             if register.setting == setting:
@@ -159,6 +165,10 @@ def _register(map_name: str, name: str, data: dict, defaults: dict) -> Register:
 
 def load_map(name: str, text: str) -> RegisterMap:
     data = yaml.safe_load(text)
+    unknown = set(data) - set(MAP_KEYS)
+    if unknown:
+        raise MapError(f"register map {name}: unknown keys {sorted(unknown)}; known: "
+                       f"{list(MAP_KEYS)}")
     defaults = {"word_order": data.get("word_order", "big")}
     registers = {n: _register(name, n, r, defaults) for n, r in data["registers"].items()}
     result = RegisterMap(name=name, description=data["description"], source=data["source"],
@@ -168,6 +178,11 @@ def load_map(name: str, text: str) -> RegisterMap:
         if result.pairs and register.address % 2:
             raise MapError(f"register map {name}: {register.name} at {register.address:04X} is "
                            "odd, but the map reads in even-aligned pairs")
+        # Phases are numbered on a polyphase map only; a single-phase map's values have none.
+        if register.phase is not None and (result.phases == 1
+                                           or not 1 <= register.phase <= result.phases):
+            raise MapError(f"register map {name}: {register.name} is on phase {register.phase}, "
+                           f"but the map has {result.phases} phase(s)")
         for other in registers.values():
             if other is not register and other.function == register.function \
                     and set(other.addresses) & set(register.addresses):
