@@ -14,8 +14,8 @@ from pathlib import Path
 from . import rig as rigs
 from .config import RigFileError, dump_rig
 from .link.serial_link import LinkError
+from .meter import MeterError
 from .protocols.dlt645.catalogue import CATALOGUE
-from .protocols.dlt645.client import MeterError
 from .protocols.dlt645.commands import AbnormalReply, ReplyMismatch
 from .protocols.dlt645.scan import scan_bus
 from .sim.bench import SimulatedBench, SimulationError

@@ -32,6 +32,8 @@ SERIAL_URL_SCHEMES = ("rfc2217", "socket", "loop", "spy", "hwgrep", "alt", "cp21
 NAME = re.compile(r"[A-Za-z0-9_.-]+")
 DLT645_BROADCAST = "999999999999"
 MODBUS_ADDRESSES = (1, 247)
+DEFAULT_PROFILES = {"dlt645-2007": "single-phase", "dlt645-1997": "single-phase",
+                    "modbus-rtu": "sdm120"}
 DEFAULT_OPERATOR = "00000000"
 
 
@@ -79,7 +81,9 @@ class PositionConfig:
     bus: str
     protocol: str
     address: str | int  # 12 digits for DL/T 645, 1-247 for Modbus RTU
-    profile: str = "single-phase"
+    # What the meter model declares: a DL/T 645 profile or a Modbus register map (by name).
+    profile: str = attrs.Factory(lambda self: DEFAULT_PROFILES.get(self.protocol, ""),
+                                takes_self=True)
     # The serial number for records; a meter without one is known by its address.
     serial: str = attrs.Factory(lambda self: str(self.address), takes_self=True)
     accuracy: AccuracyConfig = attrs.Factory(AccuracyConfig)
@@ -144,6 +148,10 @@ class RigConfig:
         if bus not in self.buses:
             raise KeyError(f"{self.path}: no bus {bus!r}; buses: {', '.join(self.buses)}")
         return tuple(p for p in self.positions if p.bus == bus)
+
+    def bus_protocol(self, bus: str) -> str | None:
+        """The protocol a bus carries (one per bus); None for a bus with no meter on it."""
+        return next((p.protocol for p in self.positions_on(bus)), None)
 
 
 # --- errors ----------------------------------------------------------------------------------
@@ -584,8 +592,8 @@ _INSTRUMENT_KEYS = ("resource", "driver", "timeout_ms")
 _SIM_METER_KEYS = ("response_delay_ms", "clock_offset_s", "defects", "error_percent")
 
 
-def _rig(report: _Report, path: Path, data: Any,
-         known_defects: Collection[str] | None) -> RigConfig | None:
+def _rig(report: _Report, path: Path, data: Any, known_defects: Collection[str] | None,
+         known_profiles: Mapping[str, Collection[str]] | None) -> RigConfig | None:
     top = _Section(report, (), data, _TOP_KEYS)
     simulated = top.has("simulation")
     name = top.get("name", _TEXT, required=True)
@@ -600,6 +608,8 @@ def _rig(report: _Report, path: Path, data: Any,
     positions = [_position(report, ("positions", i), item) for i, item in
                  enumerate(listed if isinstance(listed, list) else [])]
     _cross_check(report, positions, buses)
+    if known_profiles is not None:
+        _check_profiles(report, positions, known_profiles)
     simulation = None
     if simulated:
         numbers = {p.number for p in positions if p.number is not None}
@@ -718,6 +728,7 @@ def _cross_check(report: _Report, positions: list[PositionConfig], buses: Any) -
     """What no single position can tell: unique numbers and addresses, buses that exist."""
     numbers: dict[int, int] = {}
     addresses: dict[tuple[str, Any], int] = {}
+    protocols: dict[str, int] = {}  # bus -> index of its first position
     for index, position in enumerate(positions):
         at = ("positions", index)
         if position.number is not None:
@@ -728,12 +739,34 @@ def _cross_check(report: _Report, positions: list[PositionConfig], buses: Any) -
         if isinstance(buses, dict) and position.bus is not None and position.bus not in buses:
             report.add((*at, "bus"), f"no bus {position.bus!r}{_suggest(position.bus, buses)}; "
                        f"buses defined: {', '.join(buses) or 'none'}")
+        if position.bus is not None and position.protocol is not None:
+            # One protocol per bus: their line settings and framing differ.
+            first = protocols.setdefault(position.bus, index)
+            if positions[first].protocol != position.protocol:
+                report.add((*at, "protocol"), f"bus {position.bus} already carries "
+                           f"{positions[first].protocol} meters (positions[{first}], line "
+                           f"{report.line(('positions', first))}); give {position.protocol} "
+                           "meters a bus of their own")
         if position.bus is not None and position.address is not None:
             first = addresses.setdefault((position.bus, position.address), index)
             if first != index:
                 report.add((*at, "address"), f"address {position.address} is already used on "
                            f"bus {position.bus} by positions[{first}] "
                            f"(line {report.line(('positions', first))})")
+
+
+def _check_profiles(report: _Report, positions: list[PositionConfig],
+                    known_profiles: Mapping[str, Collection[str]]) -> None:
+    """A profile names a DL/T 645 meter profile or a Modbus register map of the position's
+    protocol."""
+    for index, position in enumerate(positions):
+        known = known_profiles.get(position.protocol)
+        if known is None or position.protocol is None or position.profile in known:
+            continue
+        what = "register map" if position.protocol == "modbus-rtu" else "meter profile"
+        report.add(("positions", index, "profile"), f"no {position.protocol} {what} "
+                   f"{position.profile!r}{_suggest(position.profile, known)}; known: "
+                   + ", ".join(sorted(known)))
 
 
 def _simulation(report: _Report, section: _Section | None, numbers: set[int],
@@ -766,8 +799,11 @@ def _simulation(report: _Report, section: _Section | None, numbers: set[int],
 
 
 def load_rig(path: str | Path, *, environ: Mapping[str, str] | None = None,
-             known_defects: Collection[str] | None = None) -> RigConfig:
-    """Read and check a rig file; RigFileError lists every problem found in it."""
+             known_defects: Collection[str] | None = None,
+             known_profiles: Mapping[str, Collection[str]] | None = None) -> RigConfig:
+    """Read and check a rig file; RigFileError lists every problem found in it.
+
+    `known_defects` and `known_profiles` (per protocol) are checked when given."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -779,7 +815,8 @@ def load_rig(path: str | Path, *, environ: Mapping[str, str] | None = None,
             from None
     report = _Report()
     data = _parse(text, report, os.environ if environ is None else environ)
-    config = None if data is _BROKEN else _rig(report, path, data, known_defects)
+    config = None if data is _BROKEN else _rig(report, path, data, known_defects,
+                                               known_profiles)
     if config is None:
         problems = sorted(report.problems, key=lambda p: (p.line is not None, p.line or 0))
         raise RigFileError(path, problems)

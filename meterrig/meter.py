@@ -6,6 +6,22 @@ from decimal import Decimal
 from typing import Protocol
 
 
+class MeterError(Exception):
+    """A meter did not answer as a conforming meter would."""
+
+
+class NoReply(MeterError):
+    pass
+
+
+class GarbledReply(MeterError):
+    """A reply came but cannot be trusted (bad checksum, wrong sender, malformed)."""
+
+    def __init__(self, message: str, error: Exception) -> None:
+        super().__init__(message)
+        self.error = error
+
+
 class EnergyMeter(Protocol):
     """A meter read over its communication port: its energy register and its load relay."""
 

@@ -22,6 +22,10 @@ from .meter import EnergyMeter
 from .protocols.dlt645.client import Dlt645Client
 from .protocols.dlt645.commands import Auth
 from .protocols.dlt645.meter import Dlt645Meter
+from .protocols.dlt645.profile import profiles
+from .protocols.modbus.client import ModbusClient
+from .protocols.modbus.meter import ModbusMeter
+from .protocols.modbus.registers import map_names, register_map
 from .sim.defects import DEFECTS
 from .sim.launcher import running_bench
 
@@ -29,7 +33,8 @@ T = TypeVar("T")
 
 
 def load(path: str | Path) -> RigConfig:
-    return load_rig(Path(path), known_defects=DEFECTS.keys())
+    return load_rig(Path(path), known_defects=DEFECTS.keys(), known_profiles={
+        "dlt645-2007": tuple(profiles()), "modbus-rtu": map_names()})
 
 
 class Rig:
@@ -38,7 +43,7 @@ class Rig:
         self.clock = RigClock(config.clock.speedup)
         self.links = {name: _link(bus) for name, bus in config.buses.items()}
         self.instruments: dict[str, object] = {}
-        self._clients: dict[int, Dlt645Client] = {}
+        self._clients: dict[int, Dlt645Client | ModbusClient] = {}
 
     def open(self) -> Rig:
         for link in self.links.values():
@@ -74,25 +79,36 @@ class Rig:
     def link_of(self, position: int) -> Link:
         return self.links[self.config.position(position).bus]
 
-    def client(self, position: int) -> Dlt645Client:
-        """The DL/T 645 master for one position (one per position, kept for the run)."""
+    def client(self, position: int) -> Dlt645Client | ModbusClient:
+        """The master for one position, in its protocol (one per position, kept for the run)."""
         if position not in self._clients:
             pos = self.config.position(position)
             bus = self.config.buses[pos.bus]
-            auth = None
-            if pos.password is not None:
-                auth = Auth(level=pos.password.level, password=pos.password.value.reveal(),
-                            operator=pos.operator.reveal())
-            self._clients[position] = Dlt645Client(
-                self.links[pos.bus], pos.address, auth=auth,
-                reply_window=bus.reply_timeout_ms / 1000, retries=bus.retries,
-            )
+            self._clients[position] = CLIENTS[pos.protocol](self.links[pos.bus], pos, bus)
         return self._clients[position]
 
+
+def _dlt645_client(link: Link, position: PositionConfig, bus: BusConfig) -> Dlt645Client:
+    auth = None
+    if position.password is not None:
+        auth = Auth(level=position.password.level, password=position.password.value.reveal(),
+                    operator=position.operator.reveal())
+    return Dlt645Client(link, position.address, auth=auth,
+                        reply_window=bus.reply_timeout_ms / 1000, retries=bus.retries)
+
+
+def _modbus_client(link: Link, position: PositionConfig, bus: BusConfig) -> ModbusClient:
+    return ModbusClient(link, position.address, register_map(position.profile),
+                        reply_window=bus.reply_timeout_ms / 1000, retries=bus.retries)
+
+
+# The master of each protocol a position can speak.
+CLIENTS = {"dlt645-2007": _dlt645_client, "modbus-rtu": _modbus_client}
 
 # Protocols whose meters the metering suites can read, and how.
 METERED = {
     "dlt645-2007": lambda rig, position: Dlt645Meter(rig.client(position)),
+    "modbus-rtu": lambda rig, position: ModbusMeter(rig.client(position)),
 }
 
 

@@ -136,6 +136,7 @@ buses:
     rs485: {delay_before_tx: 0.002}
     reply_timeout_ms: 500
     retries: 0
+  b: {port: /dev/ttyUSB0}
 positions:
   - position: 7
     bus: a
@@ -143,7 +144,7 @@ positions:
     address: "17"
     accuracy: {standard: en50470-3, class: b}
   - position: 2
-    bus: a
+    bus: b
     protocol: dlt645-2007
     address: 000000000010
     accuracy: {class: 2}
@@ -167,7 +168,8 @@ def test_full_file_defaults_and_normalisation(tmp_path):
     assert modbus.address == 17 and modbus.serial == "17"
     assert modbus.accuracy == AccuracyConfig("en50470-3", "B")
     assert (modbus.profile, modbus.un, modbus.ib, modbus.imax, modbus.fn, modbus.constant) == (
-        "single-phase", 220.0, 5.0, 60.0, 50, 1200)
+        "sdm120", 220.0, 5.0, 60.0, 50, 1200)
+    assert dlt.profile == "single-phase"  # each protocol has its own default
     assert modbus.password is None and modbus.operator == Secret("00000000")
     # Unquoted, zero-padded: decimal 10, not YAML 1.1's octal 8.
     assert dlt.address == "000000000010"
@@ -288,6 +290,29 @@ def test_an_entry_of_the_wrong_kind_is_one_problem_not_a_missing_key_per_key(tmp
     assert [(p.key, p.line) for p in error.problems] == [
         ("positions[2]", line_of(text, "just text"))]
     assert "got 'just text'; expected a mapping with keys position, bus" in str(error)
+
+
+def test_one_bus_carries_one_protocol(tmp_path):
+    text = edit("    protocol: dlt645-2007\n    address: \"000000000002\"",
+                "    protocol: modbus-rtu\n    address: 2")
+    error = problems(tmp_path, text)
+    [problem] = error.problems
+    assert problem.key == "positions[1].protocol"
+    assert "bus rs485-1 already carries dlt645-2007 meters" in problem.message
+    assert "give modbus-rtu meters a bus of their own" in problem.message
+
+
+def test_a_profile_must_name_one_of_the_protocols_profiles(tmp_path):
+    known = {"dlt645-2007": ("single-phase", "multi-tariff"), "modbus-rtu": ("sdm120",)}
+    text = edit('    address: "000000000002"\n', '    address: "000000000002"\n'
+                "    profile: single-phaze\n")
+    with pytest.raises(RigFileError) as caught:
+        load_rig(write(tmp_path, text), environ=ENV, known_profiles=known)
+    [problem] = caught.value.problems
+    assert problem.key == "positions[1].profile"
+    assert problem.line == line_of(text, "single-phaze")
+    assert "no dlt645-2007 meter profile 'single-phaze' (did you mean 'single-phase'?)" \
+        in problem.message
 
 
 def test_merge_keys_share_settings_and_are_no_duplicates(tmp_path):

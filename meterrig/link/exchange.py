@@ -21,6 +21,7 @@ class Exchange:
     t_request_end: float  # last request byte left the adapter (at the latest, by wire time)
     chunks: tuple[tuple[float, bytes], ...]  # reply bytes as they arrived
     character_time: float  # seconds per character at the bus settings
+    baudrate: int  # the bus rate the exchange ran at (protocols scale their silences with it)
     attempt: int = 1
     stale: bytes = b""  # bytes that were waiting on the bus before the request: noise, kept
     reply_window: float = 0.0  # how long the master listened for a first reply byte

@@ -188,6 +188,7 @@ class Link:
                 t_request_end=t_request_end,
                 chunks=tuple(chunks),
                 character_time=self.character_time,
+                baudrate=self.baudrate,
                 attempt=attempt,
                 stale=stale,
                 reply_window=reply_window,

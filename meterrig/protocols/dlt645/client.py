@@ -12,6 +12,7 @@ import attrs
 
 from ...link.exchange import Exchange
 from ...link.serial_link import Link
+from ...meter import GarbledReply, MeterError, NoReply
 from . import commands as cmd
 from .catalogue import CATALOGUE, Quantity, format_di
 from .frame import WILDCARD_ADDRESS, Frame, FrameError, FrameSplitter, Function, decode, encode
@@ -28,20 +29,6 @@ SECRET_FIELDS: dict[int, tuple[int, int]] = {
     Function.EVENT_CLEAR: (0, 8),
     Function.RELAY: (0, 8),
 }
-
-
-class MeterError(Exception):
-    """A meter did not answer as a conforming meter would."""
-
-
-class NoReply(MeterError):
-    pass
-
-
-class GarbledReply(MeterError):
-    def __init__(self, message: str, error: FrameError) -> None:
-        super().__init__(message)
-        self.error = error
 
 
 @attrs.frozen
