@@ -17,7 +17,7 @@ from meterrig.sim.defects import DEFECTS
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# (suite, defect) -> (test that must fail at position 1, words its failure message must contain)
+# (bench, defect) -> (test that must fail at position 1, words its failure message must contain)
 CAUGHT_BY = {
     ("protocol", "wrong-checksum"): ("test_reply_checksum[pos1]", "wrong checksum"),
     ("protocol", "late-reply"): ("test_response_timing[pos1]", "response delay Td"),
@@ -34,6 +34,15 @@ CAUGHT_BY = {
                                        "does not skip the FE wake-up preamble"),
     ("protocol", "relay-ignores-trip"): ("test_relay_trip_and_close[pos1]",
                                          "relay stayed closed"),
+    ("modbus", "wrong-checksum"): ("test_reply_crc[pos1]", "wrong checksum"),
+    ("modbus", "early-reply"): ("test_reply_waits_for_t35[pos1]", "silence before reply"),
+    ("modbus", "answers-other-addresses"): ("test_other_device_id_is_silent[pos1]",
+                                            "answers frames addressed to another meter"),
+    ("modbus", "answers-broadcast"): ("test_broadcast_read_is_silent[pos1]",
+                                      "answers broadcast frames"),
+    ("modbus", "swapped-words"): ("test_word_order[pos1]", "the meter sends low word first"),
+    ("modbus", "wrong-exception-code"): ("test_unmapped_address_gives_exception_02[pos1]",
+                                         "04 server device failure"),
     ("metering", "low-current-error"): ("test_accuracy[pos1-0.05 Ib PF 1]",
                                         "position 1: mean error at 0.05 Ib PF 1"),
     ("metering", "pf-error"): ("test_accuracy[pos1-Ib PF 0.5 ind]",
@@ -49,30 +58,40 @@ CAUGHT_BY = {
 }
 
 METER = {"bus": "rs485-1", "protocol": "dlt645-2007", "password": {"level": 2, "value": "123456"}}
-RIGS = {
-    # One meter is enough to judge the protocol; the metering suites get a good neighbour
-    # to show that one position's failure leaves the others' verdicts alone.
-    "protocol": {
-        "name": "one simulated meter",
+INSTRUMENTS = {"source": {"driver": "sim-source"}, "reference": {"driver": "sim-reference"},
+               "error-calculator": {"driver": "sim-error-calculator"}}
+# bench -> (the suite it runs, its rig). One meter is enough to judge a protocol (a meter that
+# answers for others would garble a neighbour's replies); the metering suites get a good
+# neighbour to show that one position's failure leaves the others' verdicts alone.
+BENCHES = {
+    "protocol": ("protocol", {
+        "name": "one simulated DL/T 645 meter",
         "buses": {"rs485-1": {}},
         "positions": [{"position": 1, "address": "000000000001", **METER}],
-    },
-    "metering": {
+    }),
+    "modbus": ("protocol", {
+        "name": "one simulated Modbus meter and the bench instruments",
+        "clock": {"speedup": 1000},
+        "buses": {"modbus-1": {"baudrate": 9600, "parity": "N", "reply_timeout_ms": 500}},
+        "positions": [{"position": 1, "bus": "modbus-1", "protocol": "modbus-rtu", "address": 1,
+                       "profile": "sdm120", "un": 230, "ib": 5, "imax": 45, "constant": 1000,
+                       "accuracy": {"standard": "en50470-3", "class": "B"}}],
+        "instruments": INSTRUMENTS,
+    }),
+    "metering": ("metering", {
         "name": "two simulated meters and the bench instruments",
         "clock": {"speedup": 1000},
         "buses": {"rs485-1": {}},
         "positions": [{"position": 1, "address": "000000000001", **METER},
                       {"position": 2, "address": "000000000002", **METER}],
-        "instruments": {"source": {"driver": "sim-source"},
-                        "reference": {"driver": "sim-reference"},
-                        "error-calculator": {"driver": "sim-error-calculator"}},
-    },
+        "instruments": INSTRUMENTS,
+    }),
 }
 
 
-def rig_with(suite: str, defect: str | None) -> dict:
+def rig_with(bench: str, defect: str | None) -> dict:
     meters = {1: {"defects": [defect]}} if defect else {}
-    return {**RIGS[suite], "simulation": {"meters": meters}}
+    return {**BENCHES[bench][1], "simulation": {"meters": meters}}
 
 
 def run_suite(suite: str, rig: dict, workdir: Path) -> dict[str, str | None]:
@@ -102,29 +121,30 @@ def suite_runs(tmp_path_factory) -> dict[tuple[str, str | None], Future]:
     """Every run, started together: they spend their time waiting on the wire or the clock."""
     base = tmp_path_factory.mktemp("defects")
     pool = ThreadPoolExecutor(max_workers=4)
-    cases = [*CAUGHT_BY, *((suite, None) for suite in RIGS)]
-    runs = {(suite, defect): pool.submit(run_suite, suite, rig_with(suite, defect),
-                                         base / f"{suite}-{defect or 'none'}")
-            for suite, defect in cases}
+    cases = [*CAUGHT_BY, *((bench, None) for bench in BENCHES)]
+    runs = {(bench, defect): pool.submit(run_suite, BENCHES[bench][0], rig_with(bench, defect),
+                                         base / f"{bench}-{defect or 'none'}")
+            for bench, defect in cases}
     yield runs
     pool.shutdown(wait=True, cancel_futures=True)
 
 
-@pytest.mark.parametrize("suite", sorted(RIGS))
-def test_suite_passes_good_meters(suite_runs, suite):
-    results = suite_runs[(suite, None)].result()
+@pytest.mark.parametrize("bench", sorted(BENCHES))
+def test_suite_passes_good_meters(suite_runs, bench):
+    results = suite_runs[(bench, None)].result()
     failed = {name: message for name, message in results.items() if message is not None}
-    assert results and not failed, f"good meters failed suites/{suite}: {failed}"
+    assert results and not failed, f"good meters failed suites/{BENCHES[bench][0]} on the " \
+                                   f"{bench} bench: {failed}"
 
 
 def test_every_defect_is_caught_somewhere():
     assert {defect for _, defect in CAUGHT_BY} == set(DEFECTS)
 
 
-@pytest.mark.parametrize(("suite", "defect"), sorted(CAUGHT_BY))
-def test_suite_catches(suite_runs, suite, defect):
-    results = suite_runs[(suite, defect)].result()
-    test, words = CAUGHT_BY[(suite, defect)]
+@pytest.mark.parametrize(("bench", "defect"), sorted(CAUGHT_BY))
+def test_suite_catches(suite_runs, bench, defect):
+    results = suite_runs[(bench, defect)].result()
+    test, words = CAUGHT_BY[(bench, defect)]
     assert test in results, f"{test} did not run; ran: {sorted(results)}"
     message = results[test]
     assert message is not None, f"{test} passed against a meter that {DEFECTS[defect]}"

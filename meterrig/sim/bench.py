@@ -8,13 +8,19 @@ from ..clock import RigClock
 from ..config import PositionConfig, RigConfig
 from ..link.wire import bits_per_character
 from ..protocols.dlt645.profile import profile
-from .bus import SimulatedBus
+from ..protocols.modbus.registers import register_map
+from .bus import Dlt645Receiver, ModbusRtuReceiver, SimulatedBus
 from .defects import Defects
 from .dlt645_meter import SimulatedDlt645Meter
 from .instruments import SimulatedInstruments
+from .modbus_meter import SimulatedModbusMeter
 from .physics import BenchPhysics, MeterPhysics
 
-SIMULATED_PROTOCOLS = ("dlt645-2007",)
+# How a bus of each protocol tells where a request ends: the protocols the bench simulates.
+# An empty bus gets the DL/T 645 receiver; it hears nothing to answer either way.
+RECEIVERS = {"dlt645-2007": Dlt645Receiver, "modbus-rtu": ModbusRtuReceiver}
+SIMULATED_PROTOCOLS = tuple(RECEIVERS)
+MODBUS_SERIAL_BASE = 20260000  # + position number, for a position whose serial is not a number
 
 
 class SimulationError(Exception):
@@ -43,17 +49,7 @@ class SimulatedBench:
         })
         first = config.positions[0]
         self.physics.set_source(voltage=first.un, frequency=first.fn)
-        self.buses = {
-            name: SimulatedBus(
-                name,
-                baudrate=bus.baudrate,
-                bytesize=bus.bytesize,
-                parity=bus.parity,
-                stopbits=bus.stopbits,
-                meters=[self._meter(p) for p in config.positions_on(name)],
-            )
-            for name, bus in config.buses.items()
-        }
+        self.buses = {name: self._bus(name) for name in config.buses}
         try:
             self.instruments = SimulatedInstruments(
                 self.physics, {name: i.driver for name, i in config.instruments.items()})
@@ -61,12 +57,23 @@ class SimulatedBench:
             raise SimulationError(f"{config.path}: {exc}") from exc
         self.resources: dict[str, str] = {}
 
-    def _meter(self, position: PositionConfig) -> SimulatedDlt645Meter:
+    def _bus(self, name: str) -> SimulatedBus:
+        bus = self.config.buses[name]
+        # _meter refuses a protocol the bench cannot simulate; the rig file keeps one per bus
+        meters = [self._meter(p) for p in self.config.positions_on(name)]
+        receiver = RECEIVERS[self.config.bus_protocol(name) or "dlt645-2007"]()
+        return SimulatedBus(name, baudrate=bus.baudrate, bytesize=bus.bytesize,
+                            parity=bus.parity, stopbits=bus.stopbits, meters=meters,
+                            receiver=receiver)
+
+    def _meter(self, position: PositionConfig) -> SimulatedDlt645Meter | SimulatedModbusMeter:
         if position.protocol not in SIMULATED_PROTOCOLS:
             raise SimulationError(
                 f"{self.config.path}: position {position.number}: the simulated bench has no "
                 f"{position.protocol} meter (it simulates {', '.join(SIMULATED_PROTOCOLS)})"
             )
+        if position.protocol == "modbus-rtu":
+            return self._modbus_meter(position)
         settings = self.config.simulation.meter(position.number)
         bus = self.config.buses[position.bus]
         passwords = {position.password.level: position.password.value.reveal()} \
@@ -85,6 +92,35 @@ class SimulatedBench:
             clock_offset_s=settings.clock_offset_s,
             defects=self.physics.meters[position.number].defects,
         )
+
+    def _modbus_meter(self, position: PositionConfig) -> SimulatedModbusMeter:
+        where = f"{self.config.path}: position {position.number}"
+        try:
+            registers = register_map(position.profile)
+        except KeyError as exc:
+            raise SimulationError(f"{where}: {exc.args[0]}") from exc
+        if registers.phases != 1:
+            raise SimulationError(
+                f"{where}: register map {registers.name} is for a {registers.phases}-phase "
+                "meter; the simulated bench's physics is single-phase")
+        bus = self.config.buses[position.bus]
+        serial = position.serial
+        try:
+            return SimulatedModbusMeter(
+                position=position.number,
+                device_id=int(position.address),
+                register_map=registers,
+                physics=self.physics,
+                serial_number=int(serial) if serial.isdigit()
+                else MODBUS_SERIAL_BASE + position.number,
+                baudrate=bus.baudrate,
+                framing=f"{bus.bytesize}{bus.parity}{bus.stopbits}",
+                response_delay=self.config.simulation.meter(position.number).response_delay_ms
+                / 1000,
+                defects=self.physics.meters[position.number].defects,
+            )
+        except ValueError as exc:  # a setting the map cannot express, a too short delay
+            raise SimulationError(f"{where}: {exc.args[0]}") from exc
 
     @property
     def ports(self) -> dict[str, str]:

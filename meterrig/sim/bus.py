@@ -2,29 +2,179 @@
 
 The master opens the pty's device path like any serial port. The bus reads its frames, hands
 each to every simulated meter on it, and puts the replies on the wire with real timing: a
-request ends when its bytes would have left at the bus rate, a reply starts Td later and its
+request ends when its bytes would have left at the line rate, a reply starts Td later and its
 bytes arrive one character time apart. Two meters answering at once garble each other.
+
+A bus carries one protocol. What differs between protocols is how the receiver tells where a
+request ends and hands it to the meters: a `Receiver` (DL/T 645: the frame's own length and end
+byte; Modbus RTU: a silence of t3.5). Timing, collisions and line rates are the bus's.
+
+The pty's controller side sees the termios the master set, so the bus knows the master's line
+rate: a meter listening at another rate hears only noise and stays silent, as on a real line.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import select
+import termios
 import threading
 import time
 import tty
+from typing import Protocol
 
-from ..link.wire import character_time
-from ..protocols.dlt645.frame import FrameError, FrameSplitter, decode
+import attrs
+
+from ..link.wire import bits_per_character
+from ..protocols.dlt645.frame import Frame, FrameSplitter, decode
+from ..protocols.modbus import rtu
 from .dlt645_meter import SimulatedDlt645Meter, Transmission
+from .modbus_meter import SimulatedModbusMeter
 
 log = logging.getLogger(__name__)
 
 PREAMBLE_BYTE = 0xFE
-# A receiver drops a partial frame after this silence, so a truncated request cannot swallow the
-# next one (the spec's longest gap inside a frame, Tb).
+# A DL/T 645 receiver drops a partial frame after this silence, so a truncated request cannot
+# swallow the next one (the spec's longest gap inside a frame, Tb).
 RECEIVE_RESET_S = 0.5
+# termios speed constant -> bit/s (B0 means "hang up", not a rate)
+LINE_RATES = {value: int(name[1:]) for name, value in vars(termios).items()
+              if re.fullmatch(r"B[1-9][0-9]*", name)}
+TERMIOS_SPEEDS = {rate: value for value, rate in LINE_RATES.items()}
+
+Meter = SimulatedDlt645Meter | SimulatedModbusMeter
+
+
+@attrs.frozen
+class Line:
+    """How the master is sending: its rate, and the bus's bits per character."""
+
+    baudrate: int
+    character_bits: float
+
+    @property
+    def character_time(self) -> float:
+        return self.character_bits / self.baudrate
+
+
+@attrs.frozen
+class Request:
+    """A whole request as the meters hear it."""
+
+    raw: bytes
+    end: float  # when its last byte left the master, by wire time
+    had_preamble: bool = False  # DL/T 645: FE bytes went before it
+
+
+class Receiver(Protocol):
+    """The protocol-specific receive part of a bus."""
+
+    def timeout(self, now: float) -> float | None:
+        """How long the bus may wait for bytes before it must call feed(b"", ...) again."""
+
+    def feed(self, data: bytes, now: float, line: Line) -> list[Request]:
+        """Bytes read at `now` (b"" when a timeout passed); the requests now complete."""
+
+    def decode(self, request: Request) -> object:
+        """The request's frame; a ValueError for bytes no meter can trust."""
+
+    def answer(self, frame, request: Request, meters: list) -> list[Transmission]:
+        """The replies of these meters (those listening at the line rate) to a good frame."""
+
+    def replied(self, meters: list) -> None:
+        """The replies to the last request are on the wire."""
+
+
+def _wire_end(first: float, last: float, size: int, line: Line) -> float:
+    """The request's last byte leaves the master no sooner than its wire time allows."""
+    return max(last, first + size * line.character_time)
+
+
+class Dlt645Receiver:
+    """DL/T 645: a frame ends where its length field and end byte say; FE bytes may lead it."""
+
+    def __init__(self) -> None:
+        self._splitter = FrameSplitter()
+        self._burst = bytearray()  # bytes of the request being received, preamble included
+        self._burst_start = self._last_byte = 0.0
+
+    def timeout(self, now: float) -> float | None:
+        return None  # a frame is told by its own bytes, never by a silence
+
+    def feed(self, data: bytes, now: float, line: Line) -> list[Request]:
+        if now - self._last_byte > RECEIVE_RESET_S:
+            self._splitter.reset()
+            self._burst.clear()
+        self._last_byte = now
+        if not self._burst:
+            self._burst_start = now
+        self._burst += data
+        requests = []
+        for raw in self._splitter.feed(data):
+            prefix = self._burst[: self._burst.find(raw)] if raw in self._burst else b""
+            requests.append(Request(
+                raw, _wire_end(self._burst_start, now, len(self._burst), line),
+                had_preamble=prefix.endswith(bytes([PREAMBLE_BYTE]))))
+            self._burst.clear()
+        return requests
+
+    def decode(self, request: Request) -> Frame:
+        return decode(request.raw)
+
+    def answer(self, frame: Frame, request: Request,
+               meters: list[SimulatedDlt645Meter]) -> list[Transmission]:
+        return [t for m in meters if (t := m.answer(frame, request.had_preamble)) is not None]
+
+    def replied(self, meters: list[SimulatedDlt645Meter]) -> None:
+        pass  # a DL/T 645 meter applies a change of its own when it builds the reply
+
+
+class ModbusRtuReceiver:
+    """Modbus RTU: bytes make one frame until the line has been silent for t3.5.
+
+    A pty delivers a whole write at once, so the silence is a select timeout after the last
+    read, at the master's rate.
+    """
+
+    def __init__(self) -> None:
+        self._frame = bytearray()
+        self._first = self._last = 0.0
+        self._line: Line | None = None
+
+    def _silence(self) -> float:
+        return rtu.silent_intervals(self._line.baudrate)[1]
+
+    def timeout(self, now: float) -> float | None:
+        if not self._frame:
+            return None
+        return max(0.0, self._last + self._silence() - now)
+
+    def feed(self, data: bytes, now: float, line: Line) -> list[Request]:
+        requests = []
+        if self._frame and now - self._last >= self._silence():
+            requests.append(Request(bytes(self._frame),
+                                    _wire_end(self._first, self._last, len(self._frame),
+                                              self._line)))
+            self._frame.clear()
+        if data:
+            if not self._frame:
+                self._first = now
+            self._frame += data
+            self._last, self._line = now, line
+        return requests
+
+    def decode(self, request: Request) -> rtu.Adu:
+        return rtu.decode(request.raw)  # a bad CRC, or too short: RtuError
+
+    def answer(self, adu: rtu.Adu, request: Request,
+               meters: list[SimulatedModbusMeter]) -> list[Transmission]:
+        return [t for m in meters if (t := m.answer(adu)) is not None]
+
+    def replied(self, meters: list[SimulatedModbusMeter]) -> None:
+        for meter in meters:
+            meter.reply_sent()
 
 
 def collide(transmissions: list[Transmission]) -> Transmission:
@@ -44,15 +194,29 @@ def collide(transmissions: list[Transmission]) -> Transmission:
 
 class SimulatedBus:
     def __init__(self, name: str, *, baudrate: int, bytesize: int, parity: str,
-                 stopbits: float, meters: list[SimulatedDlt645Meter]) -> None:
+                 stopbits: float, meters: list[Meter], receiver: Receiver | None = None) -> None:
         self.name = name
         self.meters = meters
-        self.character_time = character_time(baudrate, bytesize, parity, stopbits)
+        self.baudrate = baudrate
+        self.character_bits = bits_per_character(bytesize, parity, stopbits)
+        self.receiver = receiver if receiver is not None else Dlt645Receiver()
         self._controller, self._device = os.openpty()
         tty.setraw(self._device)  # no echo, no line discipline: bytes pass as they are
+        self._set_initial_rate()
         self.port = os.ttyname(self._device)
+        self._line_rate: int | None = None
         self._wake_r, self._wake_w = os.pipe()
         self._thread = threading.Thread(target=self._serve, name=f"sim-bus-{name}", daemon=True)
+
+    def _set_initial_rate(self) -> None:
+        """A master that never sets a rate (a plain open) sends at the bus's rate, as if the
+        adapter had been configured for it."""
+        speed = TERMIOS_SPEEDS.get(self.baudrate)
+        if speed is None:
+            return
+        attributes = termios.tcgetattr(self._device)
+        attributes[4] = attributes[5] = speed
+        termios.tcsetattr(self._device, termios.TCSANOW, attributes)
 
     def start(self) -> SimulatedBus:
         self._thread.start()
@@ -64,43 +228,48 @@ class SimulatedBus:
         for fd in (self._controller, self._device, self._wake_r, self._wake_w):
             os.close(fd)
 
+    def _master_rate(self) -> int | None:
+        """The rate the master's port is set to; None when the pty cannot tell."""
+        try:
+            return LINE_RATES.get(termios.tcgetattr(self._controller)[5])
+        except termios.error:
+            return None
+
     def _serve(self) -> None:
-        splitter = FrameSplitter()
-        burst = bytearray()  # bytes of the request being received, preamble included
-        burst_start = last_byte = 0.0
         while True:
-            ready, _, _ = select.select([self._controller, self._wake_r], [], [])
+            timeout = self.receiver.timeout(time.monotonic())
+            ready, _, _ = select.select([self._controller, self._wake_r], [], [], timeout)
             if self._wake_r in ready:
                 return
-            data = os.read(self._controller, 4096)
+            data = os.read(self._controller, 4096) if ready else b""
             now = time.monotonic()
-            if now - last_byte > RECEIVE_RESET_S:
-                splitter.reset()
-                burst.clear()
-            last_byte = now
-            if not burst:
-                burst_start = now
-            burst += data
-            for raw in splitter.feed(data):
-                # The request's last byte leaves the master no sooner than its wire time allows.
-                request_end = max(now, burst_start + len(burst) * self.character_time)
-                prefix = burst[: burst.find(raw)] if raw in burst else b""
-                self._dispatch(raw, prefix.endswith(bytes([PREAMBLE_BYTE])), request_end)
-                burst.clear()
+            if data:
+                self._line_rate = self._master_rate()
+            line = Line(self._line_rate or self.baudrate, self.character_bits)
+            for request in self.receiver.feed(data, now, line):
+                self._dispatch(request)
 
-    def _dispatch(self, raw: bytes, had_preamble: bool, request_end: float) -> None:
+    def _dispatch(self, request: Request) -> None:
         try:
-            frame = decode(raw)
-        except FrameError as exc:
+            frame = self.receiver.decode(request)
+        except ValueError as exc:
             log.info("bus %s: ignored a bad frame (%s)", self.name, exc)
             return  # a meter stays silent on a frame it cannot trust
+        listening = [m for m in self.meters if self._hears(m)]
         try:
-            replies = [t for m in self.meters if (t := m.answer(frame, had_preamble)) is not None]
+            replies = self.receiver.answer(frame, request, listening)
+            if replies:
+                self._transmit(collide(replies), request.end)
+                self.receiver.replied(listening)
         except Exception:  # a fault of the simulation: say so loudly, keep the bus alive
-            log.exception("bus %s: simulated meter failed on %s", self.name, raw.hex(" "))
-            return
-        if replies:
-            self._transmit(collide(replies), request_end)
+            log.exception("bus %s: simulated meter failed on %s", self.name, request.raw.hex(" "))
+
+    def _hears(self, meter: Meter) -> bool:
+        if self._line_rate is None or meter.baudrate == self._line_rate:
+            return True
+        log.info("bus %s: position %s listens at %s bit/s, the master sends at %s: noise",
+                 self.name, meter.position, meter.baudrate, self._line_rate)
+        return False
 
     def _transmit(self, reply: Transmission, request_end: float) -> None:
         start = request_end + reply.delay

@@ -10,15 +10,17 @@ import attrs
 
 # name -> what a QA engineer would write in the defect report
 DEFECTS: dict[str, str] = {
-    "wrong-checksum": "replies carry a wrong checksum",
+    "wrong-checksum": "replies carry a wrong checksum (DL/T 645 sum, Modbus CRC)",
     "late-reply": "replies later than 500 ms after the request",
-    "early-reply": "replies sooner than 20 ms after the request",
+    "early-reply": "replies sooner than its protocol allows (DL/T 645: 20 ms; Modbus: t3.5)",
     "answers-other-addresses": "answers frames addressed to another meter",
     "answers-broadcast": "answers broadcast frames",
     "wrong-error-bits": "reports an unknown data identifier with error bit 0 instead of bit 1",
     "address-msb-first": "sends its address most-significant byte first",
     "ignores-preamble": "does not skip the FE wake-up preamble",
     "relay-ignores-trip": "acknowledges a trip command but the relay stays closed",
+    "swapped-words": "sends 32-bit values low word first",
+    "wrong-exception-code": "reports an unmapped register address with exception 04 instead of 02",
     # metrology
     "low-current-error": "registers 3 % too much below 0.1 Ib",
     "pf-error": "registers 2.5 % too much at power factor 0.5 inductive",
@@ -29,7 +31,7 @@ DEFECTS: dict[str, str] = {
 }
 
 LATE_REPLY_S = 0.650  # beyond the 500 ms limit by more than any scheduling jitter
-EARLY_REPLY_S = 0.005  # well inside the forbidden first 20 ms
+EARLY_REPLY_S = 0.005  # well inside DL/T 645's forbidden first 20 ms
 
 
 @attrs.frozen
@@ -44,9 +46,10 @@ class Defects:
     def __contains__(self, name: str) -> bool:
         return name in self.names
 
-    def response_delay(self, normal: float) -> float:
+    def response_delay(self, normal: float, early: float = EARLY_REPLY_S) -> float:
+        """The delay a meter replies after; `early` is what is too soon in its protocol."""
         if "late-reply" in self:
             return LATE_REPLY_S
         if "early-reply" in self:
-            return EARLY_REPLY_S
+            return early
         return normal

@@ -54,6 +54,11 @@ class SourceState:
     output_on: bool = True
 
     @property
+    def powered(self) -> bool:
+        """Whether the meters' voltage circuits are live (what a meter's power supply sees)."""
+        return self.output_on and self.voltage > 0
+
+    @property
     def power_factor(self) -> float:
         return math.cos(math.radians(self.phase_deg))
 
@@ -144,6 +149,10 @@ class BenchPhysics:
         self._changed_at = -SETTLE_S
         self._reference_kwh = 0.0
         self._history: list[Stretch] = []
+        # Meters compare this with what it was when a setting was written, to apply settings
+        # that take effect "after restart". The simulated meters' communication stays powered
+        # (suites read meters with the source off), so a power-down restarts nothing else.
+        self.power_downs = 0
         self._mark()
 
     @property
@@ -187,7 +196,10 @@ class BenchPhysics:
     def set_source(self, **changes: float | bool) -> None:
         with self._lock:
             self._integrate()
+            was_powered = self.source.powered
             self.source = attrs.evolve(self.source, **changes)
+            if was_powered and not self.source.powered:
+                self.power_downs += 1
             self._changed_at = self._integrated_to
             self._mark()
 

@@ -54,6 +54,7 @@ class ReadRequest:
 class WriteRequest:
     address: int
     registers: tuple[int, ...]
+    function = WRITE_MULTIPLE  # not a field: the PDU says it
 
     def encode(self) -> bytes:
         return struct.pack(f">BHHB{len(self.registers)}H", WRITE_MULTIPLE, self.address,
@@ -110,6 +111,7 @@ class RegistersReply:
 class WriteReply:
     address: int
     count: int
+    function = WRITE_MULTIPLE  # not a field: the PDU says it
 
     def encode(self) -> bytes:
         return struct.pack(">BHH", WRITE_MULTIPLE, self.address, self.count)

@@ -1,0 +1,81 @@
+"""Modbus RTU framing and addressing: CRC, silences, and who may answer."""
+
+from __future__ import annotations
+
+import pytest
+
+from meterrig.limits.modbus import reply_silence
+from meterrig.protocols.modbus import pdu, rtu
+from meterrig.protocols.modbus.client import Transaction
+
+pytestmark = pytest.mark.protocol("modbus-rtu")
+
+
+def read_voltage(meter, device_id: int) -> bytes:
+    register = meter.register_map.probe
+    return rtu.encode(device_id, pdu.ReadRequest(register.function, register.address,
+                                                 register.count).encode())
+
+
+def answered(transaction: Transaction) -> str:
+    return "answered" if transaction.exchanges[-1].answered else "silent"
+
+
+@pytest.mark.clause("crc")
+def test_reply_crc(meter, verify):
+    exchange = meter.link.exchange(read_voltage(meter, meter.device_id), rtu.ReplySplitter(),
+                                   reply_window=meter.reply_window, byte_gap_limit=0.1,
+                                   label=f"read voltage from device {meter.device_id}")
+    try:
+        rtu.decode(exchange.reply)
+        crc = "good"
+    except rtu.CrcError as exc:
+        crc = f"wrong checksum: {exc}"
+    except rtu.RtuError as exc:
+        crc = f"no frame: {exc} in {exchange.reply.hex(' ') or 'silence'}"
+    verify.equal("reply CRC", crc, "good", "crc",
+                 detail="CRC-16/MODBUS over the reply, low byte first")
+
+
+@pytest.mark.clause("crc")
+def test_bad_crc_request_is_ignored(meter, verify):
+    frame = read_voltage(meter, meter.device_id)
+    spoilt = frame[:-2] + bytes([frame[-2] ^ 0xFF, frame[-1]])
+    transaction = meter.send(spoilt, expect_reply=False, label="read voltage with a bad CRC")
+    verify.equal("answer to a request with a bad CRC", answered(transaction), "silent", "crc",
+                 detail="a device discards a frame whose CRC is wrong")
+
+
+@pytest.mark.clause("addressing")
+def test_other_device_id_is_silent(meter, foreign_device_id, verify):
+    transaction = meter.send(read_voltage(meter, foreign_device_id), expect_reply=False,
+                             label=f"read voltage from absent device {foreign_device_id}")
+    verify.equal(f"answer to a request for device {foreign_device_id}", answered(transaction),
+                 "silent", "addressing",
+                 detail=f"device {meter.device_id} answers frames addressed to another meter")
+
+
+@pytest.mark.clause("broadcast")
+def test_broadcast_read_is_silent(meter, verify):
+    transaction = meter.send(read_voltage(meter, rtu.BROADCAST), expect_reply=False,
+                             label="read voltage broadcast")
+    verify.equal("answer to a broadcast read", answered(transaction), "silent", "broadcast",
+                 detail=f"device {meter.device_id} answers broadcast frames")
+
+
+@pytest.mark.clause("framing")
+def test_reply_waits_for_t35(meter, meter_map, verify):
+    """Every reply of a run of reads starts after the request's end plus t3.5 of silence.
+    (Every other exchange is timed too, by the reporting plugin.)"""
+    registers = [r for r in meter_map.registers.values() if r.quantity]
+    for register in registers:
+        transaction = meter.send(
+            rtu.encode(meter.device_id, pdu.ReadRequest(register.function, register.address,
+                                                        register.count).encode()),
+            label=f"read {register.name} from device {meter.device_id}")
+        for exchange in transaction.exchanges:
+            if exchange.answered:
+                verify.within("silence before reply", round(exchange.response_delay * 1e3, 2),
+                              "ms", reply_silence(exchange.baudrate), "framing",
+                              detail=f"{exchange.label}: a reply sooner than t3.5 runs into "
+                                     "the request")
