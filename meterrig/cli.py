@@ -79,7 +79,7 @@ def run_read(args: argparse.Namespace) -> int:
     try:
         read = READERS[position.protocol](position, args.item)
     except (ValueError, KeyError) as exc:
-        print(f"meterrig: {exc}", file=sys.stderr)
+        print(f"meterrig: {exc.args[0]}", file=sys.stderr)
         return 2
     with rigs.open_rig(args.rig) as rig:
         print(read(rig.client(position.number)))
