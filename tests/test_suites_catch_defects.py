@@ -58,8 +58,12 @@ CAUGHT_BY = {
 }
 
 METER = {"bus": "rs485-1", "protocol": "dlt645-2007", "password": {"level": 2, "value": "123456"}}
-INSTRUMENTS = {"source": {"driver": "sim-source"}, "reference": {"driver": "sim-reference"},
-               "error-calculator": {"driver": "sim-error-calculator"}}
+# Several benches run at once on a CI machine of 2 cores: a simulated instrument may be starved
+# for seconds (seen once: a 2 s VISA timeout), which must not pass for a verdict.
+SLOW = {"timeout_ms": 10000}
+INSTRUMENTS = {"source": {"driver": "sim-source", **SLOW},
+               "reference": {"driver": "sim-reference", **SLOW},
+               "error-calculator": {"driver": "sim-error-calculator", **SLOW}}
 # bench -> (the suite it runs, its rig). One meter is enough to judge a protocol (a meter that
 # answers for others would garble a neighbour's replies); the metering suites get a good
 # neighbour to show that one position's failure leaves the others' verdicts alone.
