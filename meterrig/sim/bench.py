@@ -72,8 +72,10 @@ class SimulatedBench:
                 f"{self.config.path}: position {position.number}: the simulated bench has no "
                 f"{position.protocol} meter (it simulates {', '.join(SIMULATED_PROTOCOLS)})"
             )
-        if position.protocol == "modbus-rtu":
-            return self._modbus_meter(position)
+        build = {"dlt645-2007": self._dlt645_meter, "modbus-rtu": self._modbus_meter}
+        return build[position.protocol](position)
+
+    def _dlt645_meter(self, position: PositionConfig) -> SimulatedDlt645Meter:
         settings = self.config.simulation.meter(position.number)
         bus = self.config.buses[position.bus]
         passwords = {position.password.level: position.password.value.reveal()} \

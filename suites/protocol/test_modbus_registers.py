@@ -114,8 +114,7 @@ def test_energy_advances_by_dosed_energy(meter, meter_map, metering, position, m
     metering.idle(position)
     before = meter.read(register.name)
     metering.reference.reset_energy()
-    metering.apply(point)
-    metering.rig.clock.sleep(DOSE_KWH * 3.6e6 / (point.voltage * point.current))
+    metering.dose(point, DOSE_KWH)
     metering.idle(position)
     dosed = metering.reference.energy_kwh()
     advance = meter.read(register.name) - before

@@ -14,7 +14,7 @@ from ...link.serial_link import Link
 from ...meter import GarbledReply, MeterError, NoReply
 from . import pdu as pdus
 from . import rtu
-from .registers import Register, RegisterMap
+from .registers import RegisterMap
 
 # A reply that pauses this long is over: longer than any USB adapter's latency timer (16 ms by
 # default), far shorter than a retry. A gap over t1.5 already voids an RTU frame.
@@ -133,15 +133,12 @@ class ModbusClient:
             raise GarbledReply(f"device {self.device_id}: {describe(request)} was echoed as "
                                f"{reply!r}", ValueError(reply))
 
-    def register(self, name: str) -> Register:
-        return self.register_map[name]
-
     def read(self, name: str) -> float | int:
         """One mapped value, in its unit ("voltage" -> 230.2)."""
-        register = self.register(name)
+        register = self.register_map[name]
         return register.decode(self.read_registers(register.function, register.address,
                                                    register.count))
 
     def write(self, name: str, value: float | int) -> None:
-        register = self.register(name)
+        register = self.register_map[name]
         self.write_registers(register.address, register.encode(value))
