@@ -29,11 +29,11 @@ class Verdict(NamedTuple):
 PASS = Verdict("passed")
 
 
-def FAIL(words: str) -> Verdict:  # noqa: N802 - reads as the verdict it is
+def FAIL(words: str) -> Verdict:
     return Verdict("failed", words)
 
 
-def SKIPPED(words: str) -> Verdict:  # noqa: N802
+def SKIPPED(words: str) -> Verdict:
     return Verdict("skipped", words)
 
 
