@@ -59,8 +59,10 @@ DLT645_EMULATOR = {
     "test_dlt645_error_control::test_malformed_request_is_ignored[pos1-L over 50]": PASS,
     "test_dlt645_frame::test_reply_frame_structure[pos1]": PASS,
     "test_dlt645_frame::test_reply_checksum[pos1]": PASS,
-    # Its address setter stores the digits highest byte first (the notes' "Known traps"), but on
-    # the wire it answers with the bytes it holds; given them in wire order, its frames conform.
+    # Its address setter takes the digits highest byte first (the notes' "Known traps"): told
+    # "202611290001" it answers a read for 202611290001 with D1 "other error" and reads back
+    # address 010029112620 (seen). On the wire it only compares and echoes bytes, so it is given
+    # them in wire order (tests/third_party/dlt645_emulator.py), and then its frames conform.
     "test_dlt645_frame::test_reply_address_order[pos1]": PASS,
     "test_dlt645_frame::test_reply_control_code[pos1]": PASS,
     "test_dlt645_frame::test_wake_up_preamble[pos1-0]": PASS,

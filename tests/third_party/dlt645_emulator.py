@@ -25,9 +25,11 @@ def wire_order(digits: str) -> bytes:
 
 
 def main(port: str, address: str, level: str, password: str) -> None:
-    # The emulator stores an address and a password as given and compares them byte for byte
-    # with the frame; its string setters would store them highest byte first (the notes'
-    # "Known traps"), so it is given the bytes in wire order.
+    # The emulator compares an address and a password byte for byte with the frame; its string
+    # setters would store the digits highest byte first (the notes' "Known traps"), so it is
+    # given the bytes in wire order. A pty keeps no parity (N is what it gets anyway); an
+    # unfinished frame is dropped after 0.5 s of silence, the longest gap Tb DL/T 645-2007
+    # §5.3.3 allows inside a frame.
     meter = MeterServerService.new_rtu_server(port=port, data_bits=8, stop_bits=1,
                                               baud_rate=2400, parity="N", timeout=0.5)
     meter.set_address(wire_order(address))
