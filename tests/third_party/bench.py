@@ -2,14 +2,17 @@
 rig's bus on the other, the protocol suites run against it in a subprocess.
 
 Every process started here (socat, the devices) is stopped when `third_party_bench` exits,
-however it exits; `Processes.left_running` tells a test whether any survived.
+however it exits, and dies with the test process if that is killed; `Processes.left_running`
+tells a test whether any survived.
 """
 
 from __future__ import annotations
 
+import ctypes
 import importlib.util
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -57,6 +60,15 @@ def require_module(name: str) -> None:
         pytest.skip(message)
 
 
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _die_with_parent() -> None:
+    """In the child before it runs: SIGTERM when the process that started it dies, so a killed
+    test run (CI timeout, kill -9) leaves no device behind."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 class Processes:
     """The processes of one bench, each stopped on exit: first asked (stdin closed, SIGTERM),
     then killed."""
@@ -68,7 +80,7 @@ class Processes:
     def start(self, args: list[str], log: Path, **kwargs) -> subprocess.Popen:
         with log.open("wb") as out:
             process = subprocess.Popen(args, stdout=kwargs.pop("stdout", out), stderr=out,
-                                       cwd=ROOT, **kwargs)
+                                       cwd=ROOT, preexec_fn=_die_with_parent, **kwargs)
         self.started.append(process)
         self._stack.callback(self._stop, process)
         return process
@@ -186,7 +198,8 @@ def run_suite(rig: dict, workdir: Path) -> dict[str, Outcome]:
         [sys.executable, "-m", "pytest", str(ROOT / "suites" / "protocol"), "--rig",
          str(rig_file), "--reports", str(workdir / "reports"), f"--junitxml={junit}", "-q",
          "-p", "no:cacheprovider"],
-        cwd=ROOT, capture_output=True, text=True, timeout=SUITE_TIMEOUT_S)
+        cwd=ROOT, capture_output=True, text=True, timeout=SUITE_TIMEOUT_S,
+        preexec_fn=_die_with_parent)
     if not junit.exists():
         raise RuntimeError(f"suites/protocol wrote no report:\n{done.stdout}\n{done.stderr}")
     return parse_junit(junit)
