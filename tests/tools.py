@@ -1,4 +1,5 @@
-"""External programs some self-tests drive (ser2net, mbpoll), installed by tools/debian-packages."""
+"""External programs some self-tests drive (ser2net, mbpoll, socat), installed by
+tools/debian-packages."""
 
 from __future__ import annotations
 
