@@ -264,8 +264,34 @@ def test_creep_iec_class_1():
     assert creep.voltage == pytest.approx(253.0)     # 1.15 × 220
     # t1 = 6·10⁴ / (1200 × 1 × 220 × 0.02) = 11.3636 min = 681.818 s; production 10 t1
     assert creep.duration_s == pytest.approx(6818.18, abs=0.01)
+    # 2003: 600·10⁶ / (1200 × 1 × 220 × 60) = 37.8788 min = 2272.73 s, shorter
+    assert creep.periods["IEC 62053-21:2003 §8.3.2"] == pytest.approx(2272.73, abs=0.01)
+    assert creep.governing == "IEC 62052-11:2020 10·t₁"
     assert creep.max_pulses == 1
     assert "ASSUMPTION" in creep.source
+    assert "480·10⁶ for class 2" in creep.source
+
+
+@pytest.mark.parametrize(("rating", "formula_2003_s", "t1_10_s"), [
+    # Ib 10 A, Imax 30 A, 220 V, 1200 imp/kWh. Class 1: 600·10⁶ / (1200 × 220 × 30) =
+    # 75.7576 min = 4545.45 s; Ist = 0.04 A, t1 = 6·10⁴ / (1200 × 220 × 0.04) = 5.68182 min
+    # = 340.909 s, × 10 = 3409.09 s
+    (MeterRating("iec62053-21", "1", un=220, ib=10, imax=30, fn=50, constant=1200),
+     4545.45, 3409.09),
+    # class 2: 480·10⁶ / (1200 × 220 × 30) = 60.6061 min = 3636.36 s; Ist = 0.05 A,
+    # t1 = 272.727 s, × 10 = 2727.27 s
+    (MeterRating("iec62053-21", "2", un=220, ib=10, imax=30, fn=50, constant=1200),
+     3636.36, 2727.27),
+    # three elements: 600·10⁶ / (1200 × 3 × 220 × 30) = 1515.15 s; 10 t1 = 1136.36 s
+    (MeterRating("iec62053-21", "1", un=220, ib=10, imax=30, fn=50, constant=1200,
+                 elements=3), 1515.15, 1136.36),
+])
+def test_creep_2003_formula_governs_when_longer(rating, formula_2003_s, t1_10_s):
+    creep = Standard.for_rating(rating).creep(rating)
+    assert creep.periods == {"IEC 62053-21:2003 §8.3.2": pytest.approx(formula_2003_s, abs=0.01),
+                             "IEC 62052-11:2020 10·t₁": pytest.approx(t1_10_s, abs=0.01)}
+    assert creep.governing == "IEC 62053-21:2003 §8.3.2"
+    assert creep.duration_s == pytest.approx(formula_2003_s, abs=0.01)
 
 
 def test_creep_type_test_doubles():
@@ -286,6 +312,14 @@ def test_creep_mid_class_b():
     assert creep.voltage == pytest.approx(264.5)     # 1.15 × 230
     # t1 = 6·10⁴ / (1000 × 1 × 230 × 0.04) = 6.52174 min = 391.304 s; × 10
     assert creep.duration_s == pytest.approx(3913.04, abs=0.01)
+    # B takes class 1's 600·10⁶ (ASSUMPTION in the data): 600·10⁶ / (1000 × 230 × 80) min
+    assert creep.periods["IEC 62053-21:2003 §8.3.2"] == pytest.approx(1956.52, abs=0.01)
+
+
+def test_creep_mid_class_a_takes_class_2_constant():
+    # 480·10⁶ / (1000 × 230 × 80) = 26.087 min = 1565.22 s
+    creep = Standard.for_rating(mid("A")).creep(mid("A"))
+    assert creep.periods["IEC 62053-21:2003 §8.3.2"] == pytest.approx(1565.22, abs=0.01)
 
 
 def test_creep_unknown_purpose():
@@ -377,7 +411,8 @@ def test_accuracy_run_practice():
     assert run.min_duration_s == 30
     assert run.readings == 2
     assert run.remeasure_band == (0.8, 1.2)
-    assert (run.voltage_settle_s, run.load_settle_s) == (10, 10)
+    assert (run.settling.voltage_s, run.settling.load_s) == (10, 10)
+    assert "voltage applied >= 10 s before testing" in run.settling.source
 
 
 # --- influence quantities ---------------------------------------------------------------------

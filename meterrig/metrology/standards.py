@@ -85,12 +85,21 @@ class InfluencePoint:
 
 @attrs.frozen
 class CreepTest:
-    """No load: current circuit open, `voltage` applied, at most `max_pulses` in `duration_s`."""
+    """No load: current circuit open, `voltage` applied, at most `max_pulses` in `duration_s`,
+    the longest of `periods` (name → seconds); `governing` names it."""
 
     voltage: float
-    duration_s: float
+    periods: dict[str, float]
     max_pulses: int
     source: str
+
+    @property
+    def governing(self) -> str:
+        return max(self.periods, key=self.periods.__getitem__)
+
+    @property
+    def duration_s(self) -> float:
+        return self.periods[self.governing]
 
 
 @attrs.frozen
@@ -121,6 +130,15 @@ class ConstantTest:
 
 
 @attrs.frozen
+class Settling:
+    """How long to wait, on the rig clock, before a measurement."""
+
+    voltage_s: float  # voltage applied this long before the first reading
+    load_s: float  # after each load change
+    source: str
+
+
+@attrs.frozen
 class AccuracyRun:
     """How to measure one point by pulse comparison."""
 
@@ -128,8 +146,7 @@ class AccuracyRun:
     min_duration_s: float  # the gate lasts longer than this
     readings: int  # the verdict uses their mean
     remeasure_band: tuple[float, float]  # fractions of the limit
-    voltage_settle_s: float  # voltage applied this long before the first reading
-    load_settle_s: float  # wait after each load change before gating
+    settling: Settling
     source: str
 
 
@@ -205,10 +222,18 @@ class Standard:
         multiples = spec["t1_multiple"]["value"]
         if purpose not in multiples:
             raise KeyError(f"unknown creep purpose {purpose!r} (known: {', '.join(multiples)})")
-        return CreepTest(voltage=spec["voltage_factor"] * rating.un,
-                         duration_s=multiples[purpose] * self._t1_s(rating),
+        formula = spec["formula_2003"]
+        periods = {
+            f"{spec['t1_multiple']['clause']} {multiples[purpose]}·t₁":
+                multiples[purpose] * self._t1_s(rating),
+            formula["clause"]: maths.creep_period_2003_s(
+                self._of_class(formula["constant"]), rating.constant, rating.elements,
+                rating.un, rating.imax),
+        }
+        return CreepTest(voltage=spec["voltage_factor"] * rating.un, periods=periods,
                          max_pulses=spec["max_pulses"],
-                         source=self._cite(spec, spec["t1_multiple"], self._data["pulse_time"]))
+                         source=self._cite(spec, spec["t1_multiple"], self._data["pulse_time"],
+                                           formula))
 
     def starting(self, rating: MeterRating) -> StartingTest:
         """At Ist for a multiple of t₁, at least the minimum pulses."""
@@ -253,8 +278,13 @@ class Standard:
         return AccuracyRun(dut_pulses=pulses, min_duration_s=spec["min_duration_s"],
                            readings=spec["readings"],
                            remeasure_band=tuple(spec["remeasure_band"]),
-                           voltage_settle_s=spec["voltage_settle_s"],
-                           load_settle_s=spec["load_settle_s"], source=self._cite(spec))
+                           settling=self.settling(), source=self._cite(spec))
+
+    def settling(self) -> Settling:
+        """Before any measurement of pulses: voltage on long enough, the load settled."""
+        spec = self._data["pulse_comparison"]
+        return Settling(voltage_s=spec["voltage_settle_s"], load_s=spec["load_settle_s"],
+                        source=self._cite(spec))
 
     def _section(self, name: str) -> dict:
         if name not in self._data:
