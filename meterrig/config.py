@@ -27,6 +27,9 @@ STOPBITS = (1, 2)
 PROTOCOLS = ("dlt645-2007", "dlt645-1997", "modbus-rtu")
 METER_CLASSES = {"iec62053-21": ("1", "2"), "en50470-3": ("A", "B", "C")}
 FREQUENCIES = (50, 60)
+# Measuring elements of a meter: 1 single-phase, 2 three-phase three-wire, 3 three-phase
+# four-wire (m in the creep and starting formulas of shared/spec/accuracy.md).
+ELEMENTS = (1, 2, 3)
 # The URL handlers pyserial ships (serial.serial_for_url); anything else with :// is a typo.
 SERIAL_URL_SCHEMES = ("rfc2217", "socket", "loop", "spy", "hwgrep", "alt", "cp2110")
 NAME = re.compile(r"[A-Za-z0-9_.-]+")
@@ -92,6 +95,7 @@ class PositionConfig:
     imax: float = 60.0
     fn: int = 50
     constant: int = 1200
+    elements: int = 1
     password: PasswordConfig | None = None
     operator: Secret = attrs.Factory(lambda: Secret(DEFAULT_OPERATOR))
 
@@ -136,6 +140,9 @@ class RigConfig:
     positions: tuple[PositionConfig, ...]  # sorted by number
     instruments: dict[str, InstrumentConfig] = attrs.Factory(dict)
     simulation: SimulationConfig | None = None
+    # In the file a running simulated bench writes (it has no simulation: section): the rig
+    # file that bench was started from. It lets that file keep the bench's clock speed-up.
+    running_simulation: str | None = None
 
     def position(self, number: int) -> PositionConfig:
         for position in self.positions:
@@ -514,6 +521,8 @@ _ADDRESS = {
 _ANY_ADDRESS = _Check("the meter's address: 12 digits for DL/T 645, 1-247 for Modbus RTU",
                       lambda value: value)
 _MAPPING = _collection(dict, "a mapping", empty=True)
+_RUNNING_SIMULATION = _Check("the rig file the running simulated bench was started from",
+                             _text_value)
 
 
 def _names(value: Any) -> list[str]:
@@ -582,12 +591,13 @@ class _Section:
 
 # --- the rig file, section by section ----------------------------------------------------------
 
-_TOP_KEYS = ("name", "clock", "buses", "positions", "instruments", "simulation")
+_TOP_KEYS = ("name", "clock", "buses", "positions", "instruments", "simulation",
+             "running_simulation")
 _BUS_KEYS = ("port", "baudrate", "parity", "bytesize", "stopbits", "rs485", "reply_timeout_ms",
              "retries")
 _RS485_KEYS = ("rts_level_for_tx", "rts_level_for_rx", "delay_before_tx", "delay_before_rx")
 _POSITION_KEYS = ("position", "bus", "protocol", "address", "profile", "serial", "accuracy", "un",
-                  "ib", "imax", "fn", "constant", "password", "operator")
+                  "ib", "imax", "fn", "constant", "elements", "password", "operator")
 _INSTRUMENT_KEYS = ("resource", "driver", "timeout_ms")
 _SIM_METER_KEYS = ("response_delay_ms", "clock_offset_s", "defects", "error_percent")
 
@@ -597,8 +607,10 @@ def _rig(report: _Report, path: Path, data: Any, known_defects: Collection[str] 
     top = _Section(report, (), data, _TOP_KEYS)
     simulated = top.has("simulation")
     name = top.get("name", _TEXT, required=True)
+    running = top.get("running_simulation", _RUNNING_SIMULATION)
     clock = top.section("clock", ("speedup",))
     speedup = clock.get("speedup", _number(1)) if clock else _ABSENT
+    _check_speedup(report, speedup, simulated, running)
     buses = _named(report, top, "buses", "bus", required=True,
                    read=lambda at, n, value: _bus(report, at, n, value, simulated))
     instruments = _named(report, top, "instruments", "instrument", required=False,
@@ -621,7 +633,24 @@ def _rig(report: _Report, path: Path, data: Any, known_defects: Collection[str] 
         path=path, name=name, clock=ClockConfig(**_given(speedup=speedup)), buses=buses,
         positions=tuple(sorted(positions, key=lambda p: p.number)),
         instruments=instruments if instruments is not _ABSENT else {}, simulation=simulation,
+        **_given(running_simulation=running),
     )
+
+
+def _check_speedup(report: _Report, speedup: Any, simulated: bool, running: Any) -> None:
+    """Only simulated time may run fast: on hardware a 1000× clock would cut a creep test's
+    period a thousandfold, and a creeping meter would pass."""
+    if simulated and running is not _ABSENT:
+        report.add(("running_simulation",), "a file with a simulation: section describes the "
+                   "bench to start, not a running one; leave running_simulation out (the "
+                   "running bench writes it into the file it announces)")
+    if speedup in (_ABSENT, None, 1) or simulated or running not in (_ABSENT, None):
+        return
+    report.add(("clock", "speedup"), f"got {speedup:g} on a bench without a simulation: section; "
+               "real meters run in real time, so a faster clock would shorten every metrology "
+               f"period {speedup:g}× (a creeping meter would pass the creep test): remove it or "
+               "set 1 (only the simulated bench's file, or the file a running simulated bench "
+               "writes, may set more)")
 
 
 def _named(report: _Report, top: _Section, key: str, what: str, *, required: bool,
@@ -687,6 +716,7 @@ def _position(report: _Report, at: _Path, data: Any) -> PositionConfig:
         imax=position.get("imax", _number(0, above=True)),
         fn=position.get("fn", _one_of(FREQUENCIES)),
         constant=position.get("constant", _integer(1)),
+        elements=position.get("elements", _one_of(ELEMENTS)),
         password=PasswordConfig(
             level=password.get("level", _integer(0, 9), required=True),
             value=password.get("value", _hex_secret(6), required=True),
@@ -836,6 +866,8 @@ def dump_rig(config: RigConfig) -> str:
             "resource": _literal(i.resource), "driver": _literal(i.driver),
             "timeout_ms": i.timeout_ms,
         }) for name, i in config.instruments.items()}
+    if config.running_simulation is not None:
+        data["running_simulation"] = _literal(config.running_simulation)
     if config.simulation is not None:
         data["simulation"] = {"meters": {n: {
             "response_delay_ms": m.response_delay_ms, "clock_offset_s": m.clock_offset_s,
@@ -873,6 +905,7 @@ def _dump_position(p: PositionConfig) -> dict[str, Any]:
         "profile": _literal(p.profile), "serial": _literal(p.serial),
         "accuracy": {"standard": p.accuracy.standard, "class": p.accuracy.meter_class},
         "un": p.un, "ib": p.ib, "imax": p.imax, "fn": p.fn, "constant": p.constant,
+        "elements": p.elements,
         "password": {"level": p.password.level, "value": _dump_secret(p.password.value)}
         if p.password else None,
         "operator": _dump_secret(p.operator),

@@ -20,11 +20,13 @@ PASS, FAIL = "pass", "fail"
 
 @attrs.frozen
 class Limits:
-    """An inclusive range; either end may be open. `source` says where the numbers come from."""
+    """An inclusive range; either end may be open. `source` says where the numbers come from;
+    `unit`, when given, is the only unit a value may be judged against them in."""
 
     low: float | None = None
     high: float | None = None
     source: str = ""
+    unit: str = ""
 
     def admit(self, value: float) -> bool:
         return (self.low is None or value >= self.low) and (self.high is None or value <= self.high)
@@ -81,6 +83,9 @@ def _plain(value: Any) -> Any:
 
 def judge(name: str, value: float, unit: str, limits: Limits, clause: str,
           **where: Any) -> Measurement:
+    if limits.unit and limits.unit != unit:
+        raise ValueError(f"{name}: a value in {unit!r} judged against limits in "
+                         f"{limits.unit!r} ({limits.source})")
     return Measurement(name=name, value=value, unit=unit, clause=clause, limits=limits,
                        verdict=PASS if limits.admit(value) else FAIL, **where)
 

@@ -20,6 +20,7 @@ from meterrig.config import (
     load_rig,
 )
 from meterrig.secrets import Secret, mask
+from meterrig.sim.bench import SimulatedBench
 
 RIGS = Path(__file__).parent.parent / "rigs"
 ENV = {"METER_PW": "5A7C3E", "METER_OPERATOR": "1A2B3C4D"}
@@ -183,6 +184,41 @@ def test_full_file_defaults_and_normalisation(tmp_path):
     assert rig.instruments["src"].timeout_ms == 2000
 
 
+def test_elements_are_read_and_default_to_one(tmp_path):
+    rig = load_rig(write(tmp_path, edit("    imax: 60", "    imax: 60\n    elements: 3")),
+                   environ=ENV)
+    assert (rig.position(1).elements, rig.position(2).elements) == (3, 1)
+
+
+def test_speedup_on_hardware_says_why_it_is_refused(tmp_path):
+    text = edit("buses:", "clock: {speedup: 1000}\nbuses:")
+    (problem,) = problems(tmp_path, text).problems
+    assert problem.line == line_of(text, "speedup")
+    assert "shorten every metrology period 1000×" in problem.message
+    assert "a creeping meter would pass" in problem.message
+
+
+def test_speedup_of_one_is_accepted_on_hardware(tmp_path):
+    rig = load_rig(write(tmp_path, edit("buses:", "clock: {speedup: 1}\nbuses:")), environ=ENV)
+    assert rig.clock == ClockConfig(1.0)
+    assert rig.running_simulation is None
+
+
+def test_the_running_bench_file_keeps_its_speedup(tmp_path):
+    text = edit("buses:", "clock: {speedup: 1000}\nrunning_simulation: /x/rigs/sim.yaml\nbuses:")
+    rig = load_rig(write(tmp_path, text), environ=ENV)
+    assert rig.clock == ClockConfig(1000.0)
+    assert rig.running_simulation == "/x/rigs/sim.yaml"
+    assert rig.simulation is None
+
+
+def test_a_simulated_bench_file_cannot_claim_to_be_running(tmp_path):
+    text = BASE.replace("buses:", "running_simulation: sim.yaml\nbuses:") + "simulation:\n"
+    error = problems(tmp_path, text)
+    assert [(p.key, p.line) for p in error.problems] == [
+        ("running_simulation", line_of(text, "running_simulation"))]
+
+
 def test_a_simulated_rig_may_leave_out_ports_and_resources(tmp_path):
     text = edit("    port: /dev/ttyUSB0\n", "").replace(
         '    resource: "TCPIP::192.0.2.20::5025::SOCKET"\n', "") + "simulation:\n"
@@ -253,6 +289,11 @@ MISTAKES = {
                      "value: 123456", "write the digits in quotes"),
     "section of the wrong type": ("instruments:\n", "instruments: 5\nx:\n", "instruments",
                            "instruments: 5", "expected a mapping of instrument names"),
+    "elements": ("    imax: 60", "    imax: 60\n    elements: 4", "positions[0].elements",
+                 "elements: 4", "got 4; expected one of 1, 2, 3"),
+    "speed-up on hardware": ("buses:", "clock:\n  speedup: 1000\nbuses:", "clock.speedup",
+                             "speedup: 1000", "got 1000 on a bench without a simulation: "
+                             "section; real meters run in real time"),
 }
 
 
@@ -429,22 +470,29 @@ def test_dump_round_trips_literal_secrets_and_dollars(tmp_path):
 
 
 def test_dump_of_a_running_simulation_is_a_hardware_rig(tmp_path):
-    """As the simulated bench does: ports and resources filled in, simulation dropped."""
+    """As the simulated bench does (SimulatedBench.hardware_rig): ports and resources filled
+    in, simulation dropped, marked as the running bench's so that it keeps its speed-up."""
     rig = load_rig(RIGS / "sim.yaml", environ={})
-    buses = {name: attrs.evolve(bus, port=f"/dev/pts/{n}")
-             for n, (name, bus) in enumerate(rig.buses.items())}
-    instruments = {name: attrs.evolve(i, resource=f"TCPIP::127.0.0.1::{5025 + n}::SOCKET")
-                   for n, (name, i) in enumerate(rig.instruments.items())}
-    hardware = attrs.evolve(rig, buses=buses, instruments=instruments, simulation=None)
-    again = reload(tmp_path, hardware, {})
+    with SimulatedBench(rig) as bench:
+        hardware = bench.hardware_rig()
+        again = reload(tmp_path, hardware, {})
+    assert hardware.running_simulation == str((RIGS / "sim.yaml").resolve())
     assert again == hardware
-    assert again.buses["rs485-2"].port == "/dev/pts/1"
+    assert again.simulation is None and again.clock.speedup == 1000
+    assert again.buses["rs485-2"].port == bench.ports["rs485-2"]
+    assert again.instruments["source"].resource == bench.resources["source"]
+
+
+def test_dump_round_trips_elements(tmp_path):
+    rig = load_rig(write(tmp_path, edit("    imax: 60", "    imax: 60\n    elements: 2")),
+                   environ=ENV)
+    assert reload(tmp_path, rig, ENV).position(1).elements == 2
 
 
 def test_position_config_defaults_match_the_documented_ones():
     position = PositionConfig(number=1, bus="a", protocol="dlt645-2007", address="000000000001")
     assert position.serial == "000000000001"
     assert position.accuracy == AccuracyConfig("iec62053-21", "1")
-    assert (position.un, position.ib, position.imax, position.fn, position.constant) == (
-        220.0, 5.0, 60.0, 50, 1200)
+    assert (position.un, position.ib, position.imax, position.fn, position.constant,
+            position.elements) == (220.0, 5.0, 60.0, 50, 1200, 1)
     assert position.operator.reveal() == "00000000"

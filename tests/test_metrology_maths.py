@@ -100,3 +100,10 @@ def test_needs_remeasure_custom_band():
 def test_variation_in_percentage_points():
     assert maths.variation(0.45, 0.15) == pytest.approx(0.30, abs=1e-12)   # 0.45 − 0.15
     assert maths.variation(-0.2, 0.3) == pytest.approx(-0.5, abs=1e-12)    # −0.2 − 0.3
+
+
+def test_creep_period_2003():
+    # 600·10⁶ / (1200 × 1 × 220 × 60) = 37.8788 min = 2272.73 s
+    assert maths.creep_period_2003_s(600e6, 1200, 1, 220, 60) == pytest.approx(2272.73, abs=0.01)
+    # two elements halve it
+    assert maths.creep_period_2003_s(600e6, 1200, 2, 220, 60) == pytest.approx(1136.36, abs=0.01)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from meterrig.measure import judge
 from meterrig.metrology import LoadPoint, MeterRating, Standard
 
 # Ib = 5 A, Imax = 60 A, 220 V, 1200 imp/kWh: Ist (class 1) = 0.004 × 5 = 0.02 A
@@ -161,22 +162,72 @@ def test_out_of_table_point_raises(rating, amps, pf, kind):
 
 
 @pytest.mark.parametrize(("meter_class", "amps", "pf", "kind", "expected"), [
-    ("C", 0.3, 1.0, "unity", 1.0),         # Imin = 0.3 × Itr (1 A)
+    # EN 50470-3 §8.1 at reference conditions (notes "MID", second table)
+    ("C", 0.3, 1.0, "unity", 1.0),         # Imin = 0.3 × Itr (1 A): Imin ≤ I < Itr, PF 1
     ("C", 0.999, 1.0, "unity", 1.0),       # just under Itr
-    ("C", 1.0, 1.0, "unity", 0.7),         # Itr
-    ("C", 80, 0.8, "capacitive", 0.7),     # Imax, range end 0.8 cap
-    ("C", 10, 0.5, "inductive", 0.7),      # range end 0.5 ind
-    ("C", 10, 0.6, "inductive", 0.7),      # inside 0.5 ind…0.8 cap
-    ("A", 0.5, 1.0, "unity", 3.5),         # Imin = 0.5 × 1 A
-    ("A", 1.0, 1.0, "unity", 3.5),
-    ("B", 0.5, 1.0, "unity", 2.0),
-    ("B", 80, 1.0, "unity", 2.0),
+    ("C", 1.0, 1.0, "unity", 0.5),         # Itr: Itr ≤ I ≤ Imax, PF 1
+    ("C", 80, 0.8, "capacitive", 0.6),     # Imax, range end 0.8 cap
+    ("C", 10, 0.5, "inductive", 0.6),      # range end 0.5 ind
+    ("C", 10, 0.6, "inductive", 0.6),      # inside 0.5 ind…0.8 cap
+    ("A", 0.5, 1.0, "unity", 2.5),         # Imin = 0.5 × 1 A
+    ("A", 1.0, 1.0, "unity", 2.0),
+    ("A", 10, 0.5, "inductive", 2.5),
+    ("B", 0.5, 1.0, "unity", 1.5),
+    ("B", 1.0, 1.0, "unity", 1.0),         # Itr
+    ("B", 80, 1.0, "unity", 1.0),          # Imax
+    ("B", 10, 0.8, "capacitive", 1.5),
 ])
-def test_mid_mpe(meter_class, amps, pf, kind, expected):
+def test_mid_limit_at_reference_conditions(meter_class, amps, pf, kind, expected):
     assert limit(mid(meter_class), amps, pf, kind) == expected
 
 
+def test_class_b_at_1_8_percent_fails():
+    # Issue 8: the composite MPE (2 %) let a class B meter at +1.8 % at Iref PF 1 pass; at
+    # reference conditions the limit is ±1.0 %
+    rating = mid("B")
+    limits = Standard.for_rating(rating).accuracy_limits(rating, at(rating, 10))
+    assert not limits.admit(1.8)
+    assert limits.admit(1.0) and not limits.admit(-1.01)
+    assert "EN 50470-3:2006 §8.1" in limits.source
+    assert "Itr ≤ I ≤ Imax, PF 1" in limits.source
+
+
+def test_mid_pf_range_row_leaves_unity_to_its_own_row():
+    rating = mid("B")
+    source = Standard.for_rating(rating).accuracy_limits(
+        rating, at(rating, 10, 0.5, "inductive")).source
+    assert "PF 0.5 ind…0.8 cap except 1" in source
+
+
+def test_mid_below_itr_has_no_limit_at_other_power_factors():
+    # the reference-condition table gives Imin ≤ I < Itr at PF 1 only
+    with pytest.raises(ValueError, match="0 rows"):
+        limit(mid("B"), 0.5, 0.5, "inductive")
+
+
+@pytest.mark.parametrize(("meter_class", "amps", "pf", "kind", "expected"), [
+    # MID Annex V Table 2, over rated operating conditions
+    ("C", 0.3, 1.0, "unity", 1.0),
+    ("C", 1.0, 1.0, "unity", 0.7),
+    ("C", 10, 0.5, "inductive", 0.7),
+    ("A", 0.5, 0.5, "inductive", 3.5),
+    ("B", 0.5, 1.0, "unity", 2.0),
+    ("B", 80, 1.0, "unity", 2.0),
+])
+def test_mid_composite_mpe(meter_class, amps, pf, kind, expected):
+    rating = mid(meter_class)
+    mpe = Standard.for_rating(rating).composite_mpe(rating, at(rating, amps, pf, kind))
+    assert (mpe.low, mpe.high) == (-expected, expected)
+    assert "composite error over the rated operating" in mpe.source
+
+
+def test_iec_has_no_composite_mpe():
+    with pytest.raises(KeyError, match="composite_mpe"):
+        Standard.for_rating(IEC1).composite_mpe(IEC1, at(IEC1, 5))
+
+
 @pytest.mark.parametrize(("meter_class", "amps", "expected"), [
+    # 1/10 of the composite MPE (MID Annex V Table 2)
     ("C", 10, 0.07),    # 0.7 / 10
     ("C", 0.3, 0.1),    # 1.0 / 10 at Imin
     ("A", 10, 0.35),    # 3.5 / 10
@@ -213,8 +264,34 @@ def test_creep_iec_class_1():
     assert creep.voltage == pytest.approx(253.0)     # 1.15 × 220
     # t1 = 6·10⁴ / (1200 × 1 × 220 × 0.02) = 11.3636 min = 681.818 s; production 10 t1
     assert creep.duration_s == pytest.approx(6818.18, abs=0.01)
+    # 2003: 600·10⁶ / (1200 × 1 × 220 × 60) = 37.8788 min = 2272.73 s, shorter
+    assert creep.periods["IEC 62053-21:2003 §8.3.2"] == pytest.approx(2272.73, abs=0.01)
+    assert creep.governing == "IEC 62052-11:2020 10·t₁"
     assert creep.max_pulses == 1
     assert "ASSUMPTION" in creep.source
+    assert "480·10⁶ for class 2" in creep.source
+
+
+@pytest.mark.parametrize(("rating", "formula_2003_s", "t1_10_s"), [
+    # Ib 10 A, Imax 30 A, 220 V, 1200 imp/kWh. Class 1: 600·10⁶ / (1200 × 220 × 30) =
+    # 75.7576 min = 4545.45 s; Ist = 0.04 A, t1 = 6·10⁴ / (1200 × 220 × 0.04) = 5.68182 min
+    # = 340.909 s, × 10 = 3409.09 s
+    (MeterRating("iec62053-21", "1", un=220, ib=10, imax=30, fn=50, constant=1200),
+     4545.45, 3409.09),
+    # class 2: 480·10⁶ / (1200 × 220 × 30) = 60.6061 min = 3636.36 s; Ist = 0.05 A,
+    # t1 = 272.727 s, × 10 = 2727.27 s
+    (MeterRating("iec62053-21", "2", un=220, ib=10, imax=30, fn=50, constant=1200),
+     3636.36, 2727.27),
+    # three elements: 600·10⁶ / (1200 × 3 × 220 × 30) = 1515.15 s; 10 t1 = 1136.36 s
+    (MeterRating("iec62053-21", "1", un=220, ib=10, imax=30, fn=50, constant=1200,
+                 elements=3), 1515.15, 1136.36),
+])
+def test_creep_2003_formula_governs_when_longer(rating, formula_2003_s, t1_10_s):
+    creep = Standard.for_rating(rating).creep(rating)
+    assert creep.periods == {"IEC 62053-21:2003 §8.3.2": pytest.approx(formula_2003_s, abs=0.01),
+                             "IEC 62052-11:2020 10·t₁": pytest.approx(t1_10_s, abs=0.01)}
+    assert creep.governing == "IEC 62053-21:2003 §8.3.2"
+    assert creep.duration_s == pytest.approx(formula_2003_s, abs=0.01)
 
 
 def test_creep_type_test_doubles():
@@ -235,6 +312,14 @@ def test_creep_mid_class_b():
     assert creep.voltage == pytest.approx(264.5)     # 1.15 × 230
     # t1 = 6·10⁴ / (1000 × 1 × 230 × 0.04) = 6.52174 min = 391.304 s; × 10
     assert creep.duration_s == pytest.approx(3913.04, abs=0.01)
+    # B takes class 1's 600·10⁶ (ASSUMPTION in the data): 600·10⁶ / (1000 × 230 × 80) min
+    assert creep.periods["IEC 62053-21:2003 §8.3.2"] == pytest.approx(1956.52, abs=0.01)
+
+
+def test_creep_mid_class_a_takes_class_2_constant():
+    # 480·10⁶ / (1000 × 230 × 80) = 26.087 min = 1565.22 s
+    creep = Standard.for_rating(mid("A")).creep(mid("A"))
+    assert creep.periods["IEC 62053-21:2003 §8.3.2"] == pytest.approx(1565.22, abs=0.01)
 
 
 def test_creep_unknown_purpose():
@@ -258,31 +343,48 @@ def test_starting_mid_class_a():
 
 # --- meter constant ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("rating", "tolerance", "energy"), [
-    # class limit at Imax PF 1; tolerance = limit / 10; E ≥ 0.01 kWh × 100 / (tolerance / 10),
-    # rounded up to whole 0.01 kWh register steps
-    (IEC1, 0.1, 100.0),       # 1.0 / 10; 0.01 × 100 / 0.01 = 100
-    (IEC2, 0.2, 50.0),        # 2.0 / 10; 1 / 0.02 = 50
-    (mid("A"), 0.35, 28.58),  # 3.5 / 10; 1 / 0.035 = 28.571… → 28.58
-    (mid("B"), 0.2, 50.0),    # 2 / 10
-    (mid("C"), 0.07, 142.86),  # 0.7 / 10; 1 / 0.007 = 142.857… → 142.86
+@pytest.mark.parametrize(("rating", "tolerance", "least", "energy"), [
+    # class limit L at Imax PF 1 (reference conditions); tolerance = L / 10; the energy by
+    # pulses must reach least = 0.01 kWh × 100 / (tolerance / 10); the dose least / (1 − L/100)
+    # is rounded up to whole 0.01 kWh register steps
+    (IEC1, 0.1, 100.0, 101.02),       # L 1.0; 100 / 0.99 = 101.0101…
+    (IEC2, 0.2, 50.0, 51.03),         # L 2.0; 50 / 0.98 = 51.0204…
+    (mid("A"), 0.2, 50.0, 51.03),     # L 2.0 (EN 50470-3 §8.1)
+    (mid("B"), 0.1, 100.0, 101.02),   # L 1.0
+    (mid("C"), 0.05, 200.0, 201.01),  # L 0.5; 200 / 0.995 = 201.005…
 ])
-def test_constant_test(rating, tolerance, energy):
+def test_constant_test(rating, tolerance, least, energy):
     test = Standard.for_rating(rating).constant_test(rating)
     assert (test.limits.low, test.limits.high) == (pytest.approx(-tolerance),
                                                    pytest.approx(tolerance))
     assert test.energy_kwh == pytest.approx(energy, abs=1e-9)
+    assert (test.registered.low, test.registered.high) == (pytest.approx(least), None)
     assert test.current == pytest.approx(rating.imax)
     assert test.point.power_factor == 1.0
 
 
-@pytest.mark.parametrize(("rating", "tenth_of_tolerance"), [
-    (IEC1, 0.01), (IEC2, 0.02), (mid("A"), 0.035), (mid("B"), 0.02), (mid("C"), 0.007),
-])
-def test_constant_energy_makes_register_resolution_small_enough(rating, tenth_of_tolerance):
-    energy = Standard.for_rating(rating).constant_test(rating).energy_kwh
-    assert 0.01 / energy * 100 <= tenth_of_tolerance + 1e-12   # 0.01 kWh as % of the dose
-    assert 0.01 / (energy - 0.01) * 100 > tenth_of_tolerance   # one register step less is not
+def test_constant_test_limits_carry_their_units():
+    # the energy by pulses (kWh) and the register's disagreement (%) are judged each against
+    # limits in its own unit; a value in another unit is refused, not logged as a FAIL
+    test = Standard.for_rating(IEC1).constant_test(IEC1)
+    assert (test.limits.unit, test.registered.unit) == ("%", "kWh")
+    assert judge("energy by pulses", 101.0, "kWh", test.registered, "c").passed
+    with pytest.raises(ValueError, match="'kWh' judged against limits in '%'"):
+        judge("energy by pulses", 101.0, "kWh", test.limits, "c")
+
+
+@pytest.mark.parametrize("rating", [IEC1, IEC2, mid("A"), mid("B"), mid("C")],
+                         ids=lambda r: f"{r.standard}-{r.meter_class}")
+def test_constant_dose_makes_register_resolution_small_enough(rating):
+    standard = Standard.for_rating(rating)
+    test = standard.constant_test(rating)
+    class_limit = standard.accuracy_limits(rating, test.point).high
+    slowest = test.energy_kwh * (1 - class_limit / 100)   # a meter at its class limit, low
+    assert slowest >= test.registered.low
+    # 0.01 kWh is at most 1/10 of the tolerance of what it registers
+    assert 0.01 / slowest * 100 <= test.limits.high / 10 + 1e-12
+    # one register step less is not enough
+    assert (test.energy_kwh - 0.01) * (1 - class_limit / 100) < test.registered.low
 
 
 # --- pulse comparison practice ----------------------------------------------------------------
@@ -309,7 +411,8 @@ def test_accuracy_run_practice():
     assert run.min_duration_s == 30
     assert run.readings == 2
     assert run.remeasure_band == (0.8, 1.2)
-    assert (run.voltage_settle_s, run.load_settle_s) == (10, 10)
+    assert (run.settling.voltage_s, run.settling.load_s) == (10, 10)
+    assert "voltage applied >= 10 s before testing" in run.settling.source
 
 
 # --- influence quantities ---------------------------------------------------------------------

@@ -156,3 +156,20 @@ def test_suite_catches(suite_runs, bench, defect):
     neighbour = test.replace("[pos1", "[pos2")
     if neighbour in results:
         assert results[neighbour] is None, f"the good meter beside it failed: {results[neighbour]}"
+
+
+def test_class_b_meter_at_1_8_percent_fails_at_reference_conditions(tmp_path):
+    """EN 50470-3 §8.1 allows class B ±1.0 % at Itr…Imax PF 1; judged by the MID composite MPE
+    (2 %), a meter registering 1.8 % too much passed. The good meter beside it passes."""
+    class_b = {"accuracy": {"standard": "en50470-3", "class": "B"}, "un": 230, "ib": 5,
+               "imax": 45, "constant": 1000}
+    rig = {**BENCHES["metering"][1], "name": "two simulated class B meters",
+           "positions": [{"position": n, "address": f"00000000000{n}", **METER, **class_b}
+                         for n in (1, 2)],
+           "simulation": {"meters": {1: {"error_percent": 1.8}}}}
+    results = run_suite("metering/test_accuracy.py", rig, tmp_path)
+    message = results["test_accuracy[pos1-Iref PF 1]"]
+    assert message is not None, "a class B meter at +1.8 % passed at Iref PF 1"
+    assert "position 1: mean error at Iref PF 1" in message
+    assert "EN 50470-3:2006 §8.1" in message
+    assert results["test_accuracy[pos2-Iref PF 1]"] is None

@@ -11,6 +11,7 @@ from .standards import (
     InfluencePoint,
     LoadPoint,
     MeterRating,
+    Settling,
     Standard,
     StartingTest,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "InfluencePoint",
     "LoadPoint",
     "MeterRating",
+    "Settling",
     "Standard",
     "StartingTest",
 ]

@@ -50,6 +50,12 @@ def pulse_period_s(constant: float, voltage: float, current: float, power_factor
     return _WS_PER_KWH / (constant * elements * voltage * current * power_factor)
 
 
+def creep_period_2003_s(constant_min: float, meter_constant: float, elements: int,
+                        voltage: float, imax: float) -> float:
+    """Δt ≥ C / (k·m·Un·Imax) minutes, in seconds (IEC 62053-21:2003 §8.3.2; C per class)."""
+    return 60 * constant_min / (meter_constant * elements * voltage * imax)
+
+
 def resolution_percent(ref_frequency_hz: float, duration_s: float) -> float:
     """Resolution ≈ 1 / (f_ref · t), in percent.
 

@@ -85,12 +85,21 @@ class InfluencePoint:
 
 @attrs.frozen
 class CreepTest:
-    """No load: current circuit open, `voltage` applied, at most `max_pulses` in `duration_s`."""
+    """No load: current circuit open, `voltage` applied, at most `max_pulses` in `duration_s`,
+    the longest of `periods` (name → seconds); `governing` names it."""
 
     voltage: float
-    duration_s: float
+    periods: dict[str, float]
     max_pulses: int
     source: str
+
+    @property
+    def governing(self) -> str:
+        return max(self.periods, key=self.periods.__getitem__)
+
+    @property
+    def duration_s(self) -> float:
+        return self.periods[self.governing]
 
 
 @attrs.frozen
@@ -105,16 +114,28 @@ class StartingTest:
 
 @attrs.frozen
 class ConstantTest:
-    """Dose at least `energy_kwh` at `point`; register and pulse energies agree within `limits`."""
+    """Dose at least `energy_kwh` at `point`; register and pulse energies agree within `limits`
+    (percent), over at least the energy by pulses that `registered` (kWh) asks for, so that the
+    register's resolution is small against the limits."""
 
     energy_kwh: float
     point: LoadPoint
     limits: Limits  # percent
+    registered: Limits  # kWh
     source: str
 
     @property
     def current(self) -> float:
         return self.point.current
+
+
+@attrs.frozen
+class Settling:
+    """How long to wait, on the rig clock, before a measurement."""
+
+    voltage_s: float  # voltage applied this long before the first reading
+    load_s: float  # after each load change
+    source: str
 
 
 @attrs.frozen
@@ -125,8 +146,7 @@ class AccuracyRun:
     min_duration_s: float  # the gate lasts longer than this
     readings: int  # the verdict uses their mean
     remeasure_band: tuple[float, float]  # fractions of the limit
-    voltage_settle_s: float  # voltage applied this long before the first reading
-    load_settle_s: float  # wait after each load change before gating
+    settling: Settling
     source: str
 
 
@@ -159,15 +179,23 @@ class Standard:
         row = self._row(spec["rows"], rating, point, "accuracy table")
         return self._symmetric(row, f"{spec['source']}, row {_describe(row)}")
 
+    def composite_mpe(self, rating: MeterRating, point: LoadPoint) -> Limits:
+        """± maximum permissible composite error over the rated operating conditions (MID), not
+        a limit at reference conditions; ValueError when the point is in no row."""
+        spec = self._section("composite_mpe")
+        row = self._row(spec["rows"], rating, point, "composite MPE table")
+        return self._symmetric(row, f"{spec['source']}, row {_describe(row)}")
+
     def repeatability_limits(self, rating: MeterRating, point: LoadPoint) -> Limits:
         """Upper limit of the standard deviation of repeated errors, percent.
 
-        The notes say "< 1/10 of MPE"; Limits are inclusive, so a result exactly on it passes.
+        The notes say "< 1/10 of MPE" (the composite MPE); Limits are inclusive, so a result
+        exactly on it passes.
         """
         spec = self._section("repeatability")
-        mpe = self.accuracy_limits(rating, point)
+        mpe = self.composite_mpe(rating, point)
         return Limits(high=spec["fraction_of_mpe"] * mpe.high,
-                      source=f"{self._cite(spec)} (MPE: {mpe.source})")
+                      source=f"{self._cite(spec)} (MPE: {mpe.source})", unit="%")
 
     def starting_current(self, rating: MeterRating) -> float:
         """Ist, A."""
@@ -178,7 +206,8 @@ class Standard:
         spec = self._influence(influence)
         row = self._row(spec["rows"], rating, point, f"{influence} influence table")
         return self._symmetric(row, f"{self._data['influence']['source']}, {influence} "
-                                    f"±{spec['change'] * 100:g} %, row {_describe(row)}")
+                                    f"±{spec['change'] * 100:g} %, row {_describe(row)}",
+                               "points")
 
     def influence_points(self, rating: MeterRating) -> tuple[InfluencePoint, ...]:
         """Every influence of the data at each of its test points, varied by ±change."""
@@ -193,10 +222,18 @@ class Standard:
         multiples = spec["t1_multiple"]["value"]
         if purpose not in multiples:
             raise KeyError(f"unknown creep purpose {purpose!r} (known: {', '.join(multiples)})")
-        return CreepTest(voltage=spec["voltage_factor"] * rating.un,
-                         duration_s=multiples[purpose] * self._t1_s(rating),
+        formula = spec["formula_2003"]
+        periods = {
+            f"{spec['t1_multiple']['clause']} {multiples[purpose]}·t₁":
+                multiples[purpose] * self._t1_s(rating),
+            formula["clause"]: maths.creep_period_2003_s(
+                self._of_class(formula["constant"]), rating.constant, rating.elements,
+                rating.un, rating.imax),
+        }
+        return CreepTest(voltage=spec["voltage_factor"] * rating.un, periods=periods,
                          max_pulses=spec["max_pulses"],
-                         source=self._cite(spec, spec["t1_multiple"], self._data["pulse_time"]))
+                         source=self._cite(spec, spec["t1_multiple"], self._data["pulse_time"],
+                                           formula))
 
     def starting(self, rating: MeterRating) -> StartingTest:
         """At Ist for a multiple of t₁, at least the minimum pulses."""
@@ -219,11 +256,16 @@ class Standard:
         # rounded up to whole register steps (the register shows nothing finer); round() first
         # so float noise (99.999…) does not add a step
         least = resolution * 100 / (register["fraction_of_tolerance"] * tolerance)
-        energy = math.ceil(round(least / resolution, 9)) * resolution
+        # A meter within its class limit registers at least (1 − limit) of the dose: dose so
+        # much that even it gives the least energy.
+        dose = least / (1 - class_limit.high / 100)
+        energy = math.ceil(round(dose / resolution, 9)) * resolution
         source = self._cite(spec, register, spec["point"])
         return ConstantTest(energy_kwh=energy, point=point,
                             limits=Limits(-tolerance, tolerance,
-                                          f"{source} (class limit: {class_limit.source})"),
+                                          f"{source} (class limit: {class_limit.source})", "%"),
+                            registered=Limits(low=round(least, 9), source=self._cite(register),
+                                              unit="kWh"),
                             source=source)
 
     def accuracy_run(self, rating: MeterRating, point: LoadPoint) -> AccuracyRun:
@@ -236,8 +278,13 @@ class Standard:
         return AccuracyRun(dut_pulses=pulses, min_duration_s=spec["min_duration_s"],
                            readings=spec["readings"],
                            remeasure_band=tuple(spec["remeasure_band"]),
-                           voltage_settle_s=spec["voltage_settle_s"],
-                           load_settle_s=spec["load_settle_s"], source=self._cite(spec))
+                           settling=self.settling(), source=self._cite(spec))
+
+    def settling(self) -> Settling:
+        """Before any measurement of pulses: voltage on long enough, the load settled."""
+        spec = self._data["pulse_comparison"]
+        return Settling(voltage_s=spec["voltage_settle_s"], load_s=spec["load_settle_s"],
+                        source=self._cite(spec))
 
     def _section(self, name: str) -> dict:
         if name not in self._data:
@@ -296,9 +343,9 @@ class Standard:
         high = self._amps(row["below"], rating)
         return current < high and not math.isclose(current, high, rel_tol=_REL_TOL)
 
-    def _symmetric(self, row: dict, where: str) -> Limits:
+    def _symmetric(self, row: dict, where: str, unit: str = "%") -> Limits:
         limit = float(self._of_class(row["limit"]))
-        return Limits(-limit, limit, f"{self.title}: {where}, class {self.meter_class}")
+        return Limits(-limit, limit, f"{self.title}: {where}, class {self.meter_class}", unit)
 
     def _amps(self, text: str, rating: MeterRating) -> float:
         return _scaled(text, self._currents(rating))
@@ -335,10 +382,12 @@ def _power_factor(text: str) -> tuple[float, str]:
 
 
 def _admits_phase(spec: list | dict, phase: float) -> bool:
-    """A list names exact power factors; a {from, to} mapping is a range through unity."""
+    """A list names exact power factors; a {from, to} mapping is a range through unity, less
+    the power factors listed under `except`."""
     if isinstance(spec, dict):
         low, high = sorted(_phase_deg(*_power_factor(spec[end])) for end in ("from", "to"))
-        return low - _PHASE_TOL_DEG <= phase <= high + _PHASE_TOL_DEG
+        return (low - _PHASE_TOL_DEG <= phase <= high + _PHASE_TOL_DEG
+                and not _admits_phase(spec.get("except", []), phase))
     return any(abs(phase - _phase_deg(*_power_factor(text))) <= _PHASE_TOL_DEG for text in spec)
 
 
@@ -346,5 +395,10 @@ def _describe(row: dict) -> str:
     """'0.05 Ib ≤ I < 0.1 Ib, PF 1' — the row as the notes write it."""
     upper = f"≤ {row['to']}" if "to" in row else f"< {row['below']}"
     spec = row["power_factor"]
-    pf = f"{spec['from']}…{spec['to']}" if isinstance(spec, dict) else ", ".join(spec)
+    if isinstance(spec, dict):
+        pf = f"{spec['from']}…{spec['to']}"
+        if "except" in spec:
+            pf += f" except {', '.join(spec['except'])}"
+    else:
+        pf = ", ".join(spec)
     return f"{row['from']} ≤ I {upper}, PF {pf}"

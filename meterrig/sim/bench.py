@@ -130,12 +130,14 @@ class SimulatedBench:
 
     def hardware_rig(self) -> RigConfig:
         """This running bench described as if it were hardware: real ports and instrument
-        resources, no simulation."""
+        resources, no simulation; marked as the running simulated bench's, so that it keeps
+        the bench's clock speed-up (refused in a hardware rig file)."""
         buses = {name: attrs.evolve(bus, port=self.ports[name])
                  for name, bus in self.config.buses.items()}
         instruments = {name: attrs.evolve(instrument, resource=self.resources[name])
                        for name, instrument in self.config.instruments.items()}
-        return attrs.evolve(self.config, buses=buses, instruments=instruments, simulation=None)
+        return attrs.evolve(self.config, buses=buses, instruments=instruments, simulation=None,
+                            running_simulation=str(self.config.path.resolve()))
 
     def start(self) -> SimulatedBench:
         for bus in self.buses.values():

@@ -20,6 +20,8 @@ def test_starting_current(metering, position, standard, meter_rating, verify):
 def test_no_load_creep(metering, position, standard, meter_rating, verify):
     test = standard.creep(meter_rating)
     pulses = metering.creep(position, test)
+    periods = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in test.periods.items())
     verify.within(f"pulses at {test.voltage:g} V and no current", pulses, "pulses",
                   Limits(high=test.max_pulses, source=test.source),
-                  detail=f"in {test.duration_s:.0f} s: the meter creeps")
+                  detail=f"in {test.duration_s:.0f} s, the longer of {periods} "
+                         f"({test.governing} governed): the meter creeps")
