@@ -22,11 +22,14 @@ from pymodbus.pdu.register_message import (
 )
 
 from meterrig.protocols.modbus import pdu, registers, rtu
+from meterrig.protocols.modbus.answer import Answer, exception, normal_reply
 from meterrig.protocols.modbus.pdu import (
+    ILLEGAL_FUNCTION,
     READ_HOLDING,
     READ_INPUT,
     WRITE_MULTIPLE,
     ExceptionReply,
+    OtherReply,
     OtherRequest,
     PduError,
     ReadRequest,
@@ -297,7 +300,6 @@ def test_other_functions_are_other_requests(data: str) -> None:
     ("84 02 00", "this one 2"),
     ("10 0014 00", "write reply has 4 data bytes, this one 3"),
     ("10 0014 0002 00", "this one 5"),
-    ("06 0014 0002", "function 06 is not one a meter master sends"),
 ])
 def test_decode_reply_rejects_inconsistent(data: str, message: str) -> None:
     with pytest.raises(PduError, match=message):
@@ -310,6 +312,54 @@ def test_decode_reply() -> None:
     assert decode_reply(bytes.fromhex("83 02")) == ExceptionReply(READ_HOLDING, 2)
     assert decode_reply(bytes.fromhex("90 03")).name == "03 illegal data value"
     assert decode_reply(bytes.fromhex("10 0014 0002")) == WriteReply(0x14, 2)
+
+
+@pytest.mark.parametrize("data, function, payload", [
+    ("01 01 00", 0x01, "01 00"),  # read coils: a meter that should refuse it answered
+    ("06 0014 0002", 0x06, "0014 0002"),
+    ("2B", 0x2B, ""),
+])
+def test_other_functions_decode_as_far_as_they_go(data: str, function: int, payload: str) -> None:
+    reply = decode_reply(bytes.fromhex(data))
+    assert reply == OtherReply(function, bytes.fromhex(payload))
+    assert reply.encode() == bytes.fromhex(data)
+    assert reply.describe() == f"function {function:02X}, data " + (
+        bytes.fromhex(payload).hex(" ").upper() or "none")
+
+
+# -- Answer: whatever came back, for a verdict -------------------------------------------------
+READ_VOLTAGE = frame("01 04 0000 0002")
+
+
+@pytest.mark.parametrize("reply, outcome, shown", [
+    ("", "silence", "silence"),
+    (frame("01 84 02").hex(), "exception 02 illegal data address", "device 1, function 84, "
+                                                                  "exception 02 illegal data"),
+    ("01 04 04 43 66 33 34 1B 38", "a normal reply to function 04",
+     "device 1, function 04, 2 registers 4366 3334"),
+    (frame("07 04 04 4366 3334").hex(), "a reply from device 7", "device 7, function 04"),
+    (frame("01 01 01 00").hex(), "a reply with function 01 to function 04",
+     "device 1, function 01, data 01 00"),
+    (frame("01 04 04 4366").hex(), "a malformed reply to function 04",
+     "function 04, a read reply's byte count 4 does not match its 2 data bytes"),
+    ("01 04 04 43 66 33 34 1B 39", "a reply that is not a frame",
+     "device 1, function 04, 2 registers 4366 3334, bad CRC 391B, expected 381B"),
+    ("FF 00", "a reply that is not a frame", "FF 00 = 2 byte(s), too short for a frame"),
+])
+def test_answer_outcome_and_bytes(reply: str, outcome: str, shown: str) -> None:
+    answer = Answer(READ_VOLTAGE, bytes.fromhex(reply))
+    assert answer.outcome() == outcome
+    assert shown in answer.shown()
+    if reply:
+        assert answer.shown().startswith(bytes.fromhex(reply).hex(" ").upper() + " = ")
+
+
+def test_a_normal_reply_to_an_unimplemented_function_is_an_outcome_not_an_error() -> None:
+    """The case of issue 8: read coils to a meter that should refuse it got a coils reply."""
+    answer = Answer(frame("01 01 0000 0001"), frame("01 01 01 00"))
+    assert answer.outcome() == normal_reply(0x01) == "a normal reply to function 01"
+    assert answer.outcome() != exception(ILLEGAL_FUNCTION)
+    assert answer.reply == OtherReply(0x01, b"\x01\x00")
 
 
 # -- ReplySplitter -----------------------------------------------------------------------------

@@ -202,6 +202,19 @@ def register_map(name: str) -> RegisterMap:
     return load_map(name, path.read_text())
 
 
+# Setting codes index a maker's short table (baud rates, parities); a code at or above this
+# bound is no setting on any model, so the search for an unused code stays below it.
+CODE_BOUND = 256
+
+
+def unused_code(setting: str) -> int:
+    """The lowest code that no shipped map gives `setting`: a code one model refuses may be
+    valid on a sibling, so only a code no known model uses is invalid on every one."""
+    used = {code for name in map_names() for register in register_map(name).registers.values()
+            if register.setting == setting for code in register.codes}
+    return next(code for code in range(CODE_BOUND) if code not in used)
+
+
 def map_names() -> tuple[str, ...]:
     return tuple(sorted(p.name.removesuffix(".yaml") for p in _maps_dir().iterdir()
                         if p.name.endswith(".yaml")))
