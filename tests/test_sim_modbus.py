@@ -344,6 +344,17 @@ def test_defect_wrong_exception_code(wire, physics):
         (1, p.ExceptionReply(p.READ_INPUT, p.ILLEGAL_ADDRESS))
 
 
+
+def test_defect_answers_unimplemented_function(wire, physics):
+    coils = p.OtherRequest(p.READ_COILS, bytes.fromhex("0000 0001"))
+    assert reply(ask(wire(simulated(physics)), coils)) == \
+        (1, p.ExceptionReply(p.READ_COILS, p.ILLEGAL_FUNCTION))
+    link = wire(simulated(physics, 2, device_id=2, defects=("answers-unimplemented-function",)))
+    assert reply(ask(link, coils, 2)) == (2, p.OtherReply(p.READ_COILS, bytes([1, 0])))
+    # only read coils: another unknown function is still refused
+    assert reply(ask(link, p.OtherRequest(0x2B, b"\x0e\x01\x00"), 2)) == \
+        (2, p.ExceptionReply(0x2B, p.ILLEGAL_FUNCTION))
+
 # -- the simulated bench builds Modbus meters from a rig file -------------------------------
 RIG = """
 name: two Modbus meters beside a DL/T 645 meter

@@ -14,7 +14,7 @@ from meterrig.protocols.modbus.registers import unused_code
 pytestmark = pytest.mark.protocol("modbus-rtu")
 
 # Read coils: public function code that an energy meter (registers only) does not implement.
-UNIMPLEMENTED = pdu.OtherRequest(0x01, bytes.fromhex("0000 0001"))
+UNIMPLEMENTED = pdu.OtherRequest(pdu.READ_COILS, bytes.fromhex("0000 0001"))
 
 
 def judge_answer(verify, meter, name: str, request: pdu.Request, expected: str,

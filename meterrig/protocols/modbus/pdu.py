@@ -15,6 +15,7 @@ import struct
 
 import attrs
 
+READ_COILS = 0x01  # a bit table: energy meters hold registers only and refuse it
 READ_HOLDING = 0x03
 READ_INPUT = 0x04
 WRITE_MULTIPLE = 0x10
