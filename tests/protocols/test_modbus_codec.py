@@ -514,7 +514,9 @@ def test_sdm120_map() -> None:
 
 def test_sdm630_map() -> None:
     rmap = register_map("sdm630")
-    assert (rmap.phases, rmap.pairs) == (3, True)
+    # V1.8 §1.1: it answers a read of any single register; a new device id needs a restart
+    assert (rmap.phases, rmap.pairs) == (3, False)
+    assert rmap.setting("device id").applies == "after restart"
     per_phase = {"voltage": 0x00, "current": 0x06, "active power": 0x0C,
                  "apparent power": 0x12, "reactive power": 0x18, "power factor": 0x1E}
     for quantity, first in per_phase.items():
@@ -534,6 +536,40 @@ def test_sdm630_map() -> None:
     assert all(r.type == "float32" for r in rmap.in_table("input"))
     assert rmap.at(READ_INPUT, 0x0013) is rmap["L1 apparent power"]
     assert rmap.at(READ_HOLDING, 0x0013) is rmap["parity"]
+
+
+def test_declared_accuracy_in_the_quantity_unit() -> None:
+    """Eastron declares % of range maximum or of nominal, not of reading (modbus-meter.md)."""
+    rmap = register_map("sdm120")
+    un, ib, fn = 230.0, 5.0, 50.0
+    voltage, current, power, pf = (rmap[n] for n in ("voltage", "current", "active power",
+                                                     "power factor"))
+    assert (voltage.accuracy_of, current.accuracy_of) == ("range maximum", "nominal")
+    # 0.5 % of the 276 V range maximum, whatever the reading
+    assert voltage.accuracy_band(230.0, rmap.nominal(voltage, un, ib, fn)) == pytest.approx(1.38)
+    assert voltage.accuracy_band(100.0, rmap.nominal(voltage, un, ib, fn)) == pytest.approx(1.38)
+    # 0.5 % of nominal: the position's Ib
+    assert current.accuracy_band(0.5, rmap.nominal(current, un, ib, fn)) == pytest.approx(0.025)
+    assert rmap.nominal(power, un, ib, fn) == 1150.0
+    assert power.accuracy_band(575.0, 1150.0) == pytest.approx(124.2)  # 1 % of 12420 W
+    assert pf.accuracy_band(0.5, rmap.nominal(pf, un, ib, fn)) == pytest.approx(0.01)  # unity
+    # % of reading scales with the reading
+    by_reading = attrs.evolve(voltage, accuracy_of="reading", range_maximum=None)
+    assert by_reading.accuracy_band(-200.0, 230.0) == pytest.approx(1.0)
+    # a system power on a three-phase map: all three phases' Un·Ib
+    total = register_map("sdm630").measuring("active power")
+    assert register_map("sdm630").nominal(total, un, ib, fn) == 3 * 1150.0
+
+
+def test_unused_code_is_one_no_shipped_map_uses() -> None:
+    used = {code for name in registers.map_names()
+            for code in register_map(name).setting("baud rate").codes}
+    code = registers.unused_code("baud rate")
+    assert code not in used and code < registers.CODE_BOUND
+    assert all(c in used for c in range(code))  # the lowest such code
+    # the SDM120 map alone would have taken 3, a valid SDM630 code (19200 bit/s)
+    assert 3 not in register_map("sdm120").setting("baud rate").codes
+    assert register_map("sdm630").setting("baud rate").codes[3] == 19200
 
 
 # -- register values ---------------------------------------------------------------------------
@@ -637,6 +673,14 @@ def test_map_word_order_is_the_default_of_its_registers() -> None:
      "only holding registers can be written"),
     ("x: {table: input, address: 1, type: float32}", "voltage and x overlap|x and voltage overlap"),
     ("x: {table: input, address: 0, type: uint16}", "overlap"),
+    ("x: {table: input, address: 2, type: float32, accuracy_of: scale}",
+     "accuracy_of 'scale' is not one of"),
+    ("x: {table: input, address: 2, type: float32, accuracy_of: range maximum}",
+     "range_maximum goes with accuracy_of: range maximum"),
+    ("x: {table: input, address: 2, type: float32, range_maximum: 276}",
+     "range_maximum goes with accuracy_of: range maximum"),
+    ("x: {table: input, address: 2, type: float32, quantity: import energy, "
+     "accuracy_of: nominal}", "import energy has no nominal value in the rating"),
 ])
 def test_bad_registers_are_map_errors(line: str, message: str) -> None:
     with pytest.raises(MapError, match=message):
