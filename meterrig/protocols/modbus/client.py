@@ -34,7 +34,7 @@ class ModbusException(MeterError):
 @attrs.frozen
 class Transaction:
     request: bytes  # the frame sent
-    reply: rtu.Adu | None  # None: nobody answered
+    reply: rtu.Adu | None  # None: no whole frame came (`answer` shows what did)
     exchanges: tuple[Exchange, ...]
 
     @property
