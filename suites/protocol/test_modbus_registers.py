@@ -25,6 +25,11 @@ def at_ib(position, power_factor: float = 1.0, kind: str = "unity") -> LoadPoint
                      voltage=position.un, frequency=position.fn)
 
 
+def _nominal(meter_map, register, position) -> float:
+    """The nominal value of a register's quantity, from the position's rating."""
+    return meter_map.nominal(register, position.un, position.ib, position.fn)
+
+
 def _clause(register) -> str:
     return "read-input" if register.function == READ_INPUT else "read-holding"
 
@@ -73,7 +78,7 @@ def test_values_agree_with_reference(meter, meter_map, metering, position, verif
     judged = []
     for register in declared:
         expected = _expected(reference, register.quantity)
-        nominal = meter_map.nominal(register, position.un, position.ib, position.fn)
+        nominal = _nominal(meter_map, register, position)
         band = register.accuracy_band(expected, nominal)
         limits = Limits(expected - band, expected + band,
                         f"{meter_map.name} register map: declared accuracy of {register.name}, "
@@ -96,7 +101,9 @@ def test_word_order(meter, meter_map, metering, position, verify):
     register = meter_map.probe
     words = meter.read_registers(register.function, register.address, register.count)
     applied = metering.reference.measure().voltage
-    tolerance = applied * (register.accuracy_percent or WORD_ORDER_TOLERANCE_PERCENT) / 100
+    tolerance = applied * WORD_ORDER_TOLERANCE_PERCENT / 100 \
+        if register.accuracy_percent is None else register.accuracy_band(
+            applied, _nominal(meter_map, register, position))
 
     def fits(ws) -> bool:
         return abs(register.decode(ws) - applied) <= tolerance
