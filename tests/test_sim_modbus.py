@@ -12,9 +12,11 @@ from meterrig import rig as rigs
 from meterrig.clock import RigClock
 from meterrig.link.exchange import Exchange
 from meterrig.link.serial_link import Link
+from meterrig.meter import GarbledReply, NoReply
 from meterrig.protocols.dlt645.client import Dlt645Client
 from meterrig.protocols.modbus import pdu as p
 from meterrig.protocols.modbus import rtu
+from meterrig.protocols.modbus.client import ModbusClient, ModbusException
 from meterrig.protocols.modbus.registers import Register, register_map
 from meterrig.sim import bench as bench_module
 from meterrig.sim.bench import SimulatedBench, SimulationError, initial_register_kwh
@@ -343,6 +345,41 @@ def test_defect_wrong_exception_code(wire, physics):
     assert reply(ask(link, p.ReadRequest(p.READ_INPUT, 0x0001, 2))) == \
         (1, p.ExceptionReply(p.READ_INPUT, p.ILLEGAL_ADDRESS))
 
+
+
+def test_defect_answers_unimplemented_function(wire, physics):
+    coils = p.OtherRequest(p.READ_COILS, bytes.fromhex("0000 0001"))
+    assert reply(ask(wire(simulated(physics)), coils)) == \
+        (1, p.ExceptionReply(p.READ_COILS, p.ILLEGAL_FUNCTION))
+    link = wire(simulated(physics, 2, device_id=2, defects=("answers-unimplemented-function",)))
+    assert reply(ask(link, coils, 2)) == (2, p.OtherReply(p.READ_COILS, bytes([1, 0])))
+    # only read coils: another unknown function is still refused
+    assert reply(ask(link, p.OtherRequest(0x2B, b"\x0e\x01\x00"), 2)) == \
+        (2, p.ExceptionReply(0x2B, p.ILLEGAL_FUNCTION))
+
+
+def test_the_client_turns_any_reply_into_an_answer_or_a_typed_error(wire, physics):
+    """Issue 8: a normal reply to read coils crashed the decoder. The client shows it instead:
+    an outcome to judge (ask), a reply decoded as far as it goes, or a typed MeterError with the
+    bytes (transact), never a PduError."""
+    client = ModbusClient(wire(simulated(physics, defects=("answers-unimplemented-function",))),
+                          1, SDM120, reply_window=0.3)
+    coils = p.OtherRequest(p.READ_COILS, bytes.fromhex("0000 0001"))
+    answer = client.ask(coils)
+    assert answer.outcome() == "a normal reply to function 01"
+    assert answer.shown().startswith(rtu.encode(1, bytes.fromhex("01 01 00")).hex(" ").upper())
+    assert client.transact(coils) == p.OtherReply(p.READ_COILS, bytes([1, 0]))
+    with pytest.raises(ModbusException, match="exception 02 illegal data address"):
+        client.transact(p.ReadRequest(p.READ_INPUT, UNMAPPED, 2))
+    client.device_id = 9  # nobody: silence is an answer too, and NoReply to transact
+    assert client.ask(coils).outcome() == "silence"
+    with pytest.raises(NoReply):
+        client.transact(coils)
+    # a frame from another device is no reply to this request, whatever it carries
+    stray = ModbusClient(wire(simulated(physics, defects=("answers-other-addresses",))), 5,
+                         SDM120, reply_window=0.3)
+    with pytest.raises(GarbledReply, match="is a reply from device 1: 01 04 04 "):
+        stray.transact(p.ReadRequest(p.READ_INPUT, 0x0000, 2))
 
 # -- the simulated bench builds Modbus meters from a rig file -------------------------------
 RIG = """

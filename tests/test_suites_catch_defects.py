@@ -43,6 +43,9 @@ CAUGHT_BY = {
     ("modbus", "swapped-words"): ("test_word_order[pos1]", "the meter sends low word first"),
     ("modbus", "wrong-exception-code"): ("test_unmapped_address_gives_exception_02[pos1]",
                                          "04 server device failure"),
+    ("modbus", "answers-unimplemented-function"): (
+        "test_unimplemented_function_gives_exception_01[pos1]",
+        "a normal reply to function 01 is not = exception 01 illegal function"),
     ("metering", "low-current-error"): ("test_accuracy[pos1-0.05 Ib PF 1]",
                                         "position 1: mean error at 0.05 Ib PF 1"),
     ("metering", "pf-error"): ("test_accuracy[pos1-Ib PF 0.5 ind]",

@@ -21,6 +21,8 @@ DEFECTS: dict[str, str] = {
     "relay-ignores-trip": "acknowledges a trip command but the relay stays closed",
     "swapped-words": "sends 32-bit values low word first",
     "wrong-exception-code": "reports an unmapped register address with exception 04 instead of 02",
+    "answers-unimplemented-function": "answers read coils (01) with a normal reply instead of "
+                                      "exception 01",
     # metrology
     "low-current-error": "registers 3 % too much below 0.1 Ib",
     "pf-error": "registers 2.5 % too much at power factor 0.5 inductive",

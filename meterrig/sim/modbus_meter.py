@@ -23,6 +23,8 @@ NO_DEFECTS = Defects()
 # "early-reply": starts its reply a quarter of t3.5 after the request, long before the silence
 # that tells every other device on the bus the request has ended.
 EARLY_REPLY_T35 = 0.25
+# "answers-unimplemented-function": a read coils reply of one byte, all coils off.
+COILS_OFF = bytes([1, 0])
 
 
 class Refused(Exception):
@@ -159,13 +161,16 @@ class SimulatedModbusMeter:
                                             early=EARLY_REPLY_T35 * t35)
         return Transmission(bytes(raw), delay, character_time)
 
-    def _serve(self, request: p.Request) -> p.RegistersReply | p.WriteReply:
+    def _serve(self, request: p.Request) -> p.RegistersReply | p.WriteReply | p.OtherReply:
         match request:
             case p.ReadRequest(function=function, address=address, count=count):
                 return p.RegistersReply(function, self._read(function, address, count))
             case p.WriteRequest(address=address, registers=registers):
                 self._write(address, registers)
                 return p.WriteReply(address, len(registers))
+            case p.OtherRequest(function=p.READ_COILS) if \
+                    "answers-unimplemented-function" in self.defects:
+                return p.OtherReply(p.READ_COILS, COILS_OFF)
         raise Refused(p.ILLEGAL_FUNCTION)
 
     # -- reads ------------------------------------------------------------------------------------

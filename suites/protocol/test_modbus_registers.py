@@ -25,6 +25,11 @@ def at_ib(position, power_factor: float = 1.0, kind: str = "unity") -> LoadPoint
                      voltage=position.un, frequency=position.fn)
 
 
+def _nominal(meter_map, register, position) -> float:
+    """The nominal value of a register's quantity, from the position's rating."""
+    return meter_map.nominal(register, position.un, position.ib, position.fn)
+
+
 def _clause(register) -> str:
     return "read-input" if register.function == READ_INPUT else "read-holding"
 
@@ -61,7 +66,9 @@ def _expected(reference, quantity: str) -> float:
 
 @pytest.mark.clause("register-map")
 def test_values_agree_with_reference(meter, meter_map, metering, position, verify):
-    """At Ib, PF 0.5 inductive, so that reactive power is not zero."""
+    """At Ib, PF 0.5 inductive, so that reactive power is not zero. Each value is judged in its
+    unit, within the accuracy the maker declares: % of the reading, of the nominal value (from
+    this position's rating) or of the range maximum, as the map says."""
     declared = [r for r in meter_map.registers.values()
                 if r.accuracy_percent is not None and r.phase is None]
     if not declared:
@@ -71,13 +78,17 @@ def test_values_agree_with_reference(meter, meter_map, metering, position, verif
     judged = []
     for register in declared:
         expected = _expected(reference, register.quantity)
-        value = meter.read(register.name)
-        error = (value - expected) / expected * 100
-        limits = Limits(-register.accuracy_percent, register.accuracy_percent,
-                        f"{meter_map.name} register map: declared accuracy of {register.name}")
-        judged.append(verify.note(f"{register.name} against reference", round(error, 3), "%",
-                                  limits, detail=f"meter {value:.4g} {register.unit}, "
-                                                 f"reference {expected:.4g} {register.unit}"))
+        nominal = _nominal(meter_map, register, position)
+        band = register.accuracy_band(expected, nominal)
+        limits = Limits(expected - band, expected + band,
+                        f"{meter_map.name} register map: declared accuracy of {register.name}, "
+                        f"{register.accuracy_percent:g} % of {register.accuracy_of}")
+        base = register.accuracy_base(expected, nominal)
+        judged.append(verify.note(
+            register.name, round(meter.read(register.name), 4), register.unit, limits,
+            detail=f"reference {expected:.4g} {register.unit} ± {band:.3g}: "
+                   f"{register.accuracy_percent:g} % of {register.accuracy_of} "
+                   f"{base:.6g} {register.unit}".rstrip()))
     wrong = [m.describe() for m in judged if not m.passed]
     assert not wrong, "values out of the declared accuracy:\n" + "\n".join(wrong)
 
@@ -90,7 +101,9 @@ def test_word_order(meter, meter_map, metering, position, verify):
     register = meter_map.probe
     words = meter.read_registers(register.function, register.address, register.count)
     applied = metering.reference.measure().voltage
-    tolerance = applied * (register.accuracy_percent or WORD_ORDER_TOLERANCE_PERCENT) / 100
+    tolerance = applied * WORD_ORDER_TOLERANCE_PERCENT / 100 \
+        if register.accuracy_percent is None else register.accuracy_band(
+            applied, _nominal(meter_map, register, position))
 
     def fits(ws) -> bool:
         return abs(register.decode(ws) - applied) <= tolerance

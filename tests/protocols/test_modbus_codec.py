@@ -22,11 +22,14 @@ from pymodbus.pdu.register_message import (
 )
 
 from meterrig.protocols.modbus import pdu, registers, rtu
+from meterrig.protocols.modbus.answer import Answer, exception, normal_reply
 from meterrig.protocols.modbus.pdu import (
+    ILLEGAL_FUNCTION,
     READ_HOLDING,
     READ_INPUT,
     WRITE_MULTIPLE,
     ExceptionReply,
+    OtherReply,
     OtherRequest,
     PduError,
     ReadRequest,
@@ -297,7 +300,6 @@ def test_other_functions_are_other_requests(data: str) -> None:
     ("84 02 00", "this one 2"),
     ("10 0014 00", "write reply has 4 data bytes, this one 3"),
     ("10 0014 0002 00", "this one 5"),
-    ("06 0014 0002", "function 06 is not one a meter master sends"),
 ])
 def test_decode_reply_rejects_inconsistent(data: str, message: str) -> None:
     with pytest.raises(PduError, match=message):
@@ -310,6 +312,54 @@ def test_decode_reply() -> None:
     assert decode_reply(bytes.fromhex("83 02")) == ExceptionReply(READ_HOLDING, 2)
     assert decode_reply(bytes.fromhex("90 03")).name == "03 illegal data value"
     assert decode_reply(bytes.fromhex("10 0014 0002")) == WriteReply(0x14, 2)
+
+
+@pytest.mark.parametrize("data, function, payload", [
+    ("01 01 00", 0x01, "01 00"),  # read coils: a meter that should refuse it answered
+    ("06 0014 0002", 0x06, "0014 0002"),
+    ("2B", 0x2B, ""),
+])
+def test_other_functions_decode_as_far_as_they_go(data: str, function: int, payload: str) -> None:
+    reply = decode_reply(bytes.fromhex(data))
+    assert reply == OtherReply(function, bytes.fromhex(payload))
+    assert reply.encode() == bytes.fromhex(data)
+    assert reply.describe() == f"function {function:02X}, data " + (
+        bytes.fromhex(payload).hex(" ").upper() or "none")
+
+
+# -- Answer: whatever came back, for a verdict -------------------------------------------------
+READ_VOLTAGE = frame("01 04 0000 0002")
+
+
+@pytest.mark.parametrize("reply, outcome, shown", [
+    ("", "silence", "silence"),
+    (frame("01 84 02").hex(), "exception 02 illegal data address", "device 1, function 84, "
+                                                                  "exception 02 illegal data"),
+    ("01 04 04 43 66 33 34 1B 38", "a normal reply to function 04",
+     "device 1, function 04, 2 registers 4366 3334"),
+    (frame("07 04 04 4366 3334").hex(), "a reply from device 7", "device 7, function 04"),
+    (frame("01 01 01 00").hex(), "a reply with function 01 to function 04",
+     "device 1, function 01, data 01 00"),
+    (frame("01 04 04 4366").hex(), "a malformed reply to function 04",
+     "function 04, a read reply's byte count 4 does not match its 2 data bytes"),
+    ("01 04 04 43 66 33 34 1B 39", "a reply that is not a frame",
+     "device 1, function 04, 2 registers 4366 3334, bad CRC 391B, expected 381B"),
+    ("FF 00", "a reply that is not a frame", "FF 00 = 2 byte(s), too short for a frame"),
+])
+def test_answer_outcome_and_bytes(reply: str, outcome: str, shown: str) -> None:
+    answer = Answer(READ_VOLTAGE, bytes.fromhex(reply))
+    assert answer.outcome() == outcome
+    assert shown in answer.shown()
+    if reply:
+        assert answer.shown().startswith(bytes.fromhex(reply).hex(" ").upper() + " = ")
+
+
+def test_a_normal_reply_to_an_unimplemented_function_is_an_outcome_not_an_error() -> None:
+    """The case of issue 8: read coils to a meter that should refuse it got a coils reply."""
+    answer = Answer(frame("01 01 0000 0001"), frame("01 01 01 00"))
+    assert answer.outcome() == normal_reply(0x01) == "a normal reply to function 01"
+    assert answer.outcome() != exception(ILLEGAL_FUNCTION)
+    assert answer.reply == OtherReply(0x01, b"\x01\x00")
 
 
 # -- ReplySplitter -----------------------------------------------------------------------------
@@ -464,7 +514,9 @@ def test_sdm120_map() -> None:
 
 def test_sdm630_map() -> None:
     rmap = register_map("sdm630")
-    assert (rmap.phases, rmap.pairs) == (3, True)
+    # V1.8 §1.1: it answers a read of any single register; a new device id needs a restart
+    assert (rmap.phases, rmap.pairs) == (3, False)
+    assert rmap.setting("device id").applies == "after restart"
     per_phase = {"voltage": 0x00, "current": 0x06, "active power": 0x0C,
                  "apparent power": 0x12, "reactive power": 0x18, "power factor": 0x1E}
     for quantity, first in per_phase.items():
@@ -484,6 +536,40 @@ def test_sdm630_map() -> None:
     assert all(r.type == "float32" for r in rmap.in_table("input"))
     assert rmap.at(READ_INPUT, 0x0013) is rmap["L1 apparent power"]
     assert rmap.at(READ_HOLDING, 0x0013) is rmap["parity"]
+
+
+def test_declared_accuracy_in_the_quantity_unit() -> None:
+    """Eastron declares % of range maximum or of nominal, not of reading (modbus-meter.md)."""
+    rmap = register_map("sdm120")
+    un, ib, fn = 230.0, 5.0, 50.0
+    voltage, current, power, pf = (rmap[n] for n in ("voltage", "current", "active power",
+                                                     "power factor"))
+    assert (voltage.accuracy_of, current.accuracy_of) == ("range maximum", "nominal")
+    # 0.5 % of the 276 V range maximum, whatever the reading
+    assert voltage.accuracy_band(230.0, rmap.nominal(voltage, un, ib, fn)) == pytest.approx(1.38)
+    assert voltage.accuracy_band(100.0, rmap.nominal(voltage, un, ib, fn)) == pytest.approx(1.38)
+    # 0.5 % of nominal: the position's Ib
+    assert current.accuracy_band(0.5, rmap.nominal(current, un, ib, fn)) == pytest.approx(0.025)
+    assert rmap.nominal(power, un, ib, fn) == 1150.0
+    assert power.accuracy_band(575.0, 1150.0) == pytest.approx(124.2)  # 1 % of 12420 W
+    assert pf.accuracy_band(0.5, rmap.nominal(pf, un, ib, fn)) == pytest.approx(0.01)  # unity
+    # % of reading scales with the reading
+    by_reading = attrs.evolve(voltage, accuracy_of="reading", range_maximum=None)
+    assert by_reading.accuracy_band(-200.0, 230.0) == pytest.approx(1.0)
+    # a system power on a three-phase map: all three phases' Un·Ib
+    total = register_map("sdm630").measuring("active power")
+    assert register_map("sdm630").nominal(total, un, ib, fn) == 3 * 1150.0
+
+
+def test_unused_code_is_one_no_shipped_map_uses() -> None:
+    used = {code for name in registers.map_names()
+            for code in register_map(name).setting("baud rate").codes}
+    code = registers.unused_code("baud rate")
+    assert code not in used and code < registers.CODE_BOUND
+    assert all(c in used for c in range(code))  # the lowest such code
+    # the SDM120 map alone would have taken 3, a valid SDM630 code (19200 bit/s)
+    assert 3 not in register_map("sdm120").setting("baud rate").codes
+    assert register_map("sdm630").setting("baud rate").codes[3] == 19200
 
 
 # -- register values ---------------------------------------------------------------------------
@@ -587,6 +673,14 @@ def test_map_word_order_is_the_default_of_its_registers() -> None:
      "only holding registers can be written"),
     ("x: {table: input, address: 1, type: float32}", "voltage and x overlap|x and voltage overlap"),
     ("x: {table: input, address: 0, type: uint16}", "overlap"),
+    ("x: {table: input, address: 2, type: float32, accuracy_of: scale}",
+     "accuracy_of 'scale' is not one of"),
+    ("x: {table: input, address: 2, type: float32, accuracy_of: range maximum}",
+     "range_maximum goes with accuracy_of: range maximum"),
+    ("x: {table: input, address: 2, type: float32, range_maximum: 276}",
+     "range_maximum goes with accuracy_of: range maximum"),
+    ("x: {table: input, address: 2, type: float32, quantity: import energy, "
+     "accuracy_of: nominal}", "import energy has no nominal value in the rating"),
 ])
 def test_bad_registers_are_map_errors(line: str, message: str) -> None:
     with pytest.raises(MapError, match=message):

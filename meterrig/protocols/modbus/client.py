@@ -14,6 +14,7 @@ from ...link.serial_link import Link
 from ...meter import GarbledReply, MeterError, NoReply
 from . import pdu as pdus
 from . import rtu
+from .answer import Answer, exception, normal_reply
 from .registers import RegisterMap
 
 # A reply that pauses this long is over: longer than any USB adapter's latency timer (16 ms by
@@ -33,12 +34,17 @@ class ModbusException(MeterError):
 @attrs.frozen
 class Transaction:
     request: bytes  # the frame sent
-    reply: rtu.Adu | None  # None: nobody answered
+    reply: rtu.Adu | None  # None: no whole frame came (`answer` shows what did)
     exchanges: tuple[Exchange, ...]
 
     @property
     def retries(self) -> int:
         return len(self.exchanges) - 1
+
+    @property
+    def answer(self) -> Answer:
+        """What the last attempt heard, decoded as far as it goes."""
+        return Answer(self.request, self.exchanges[-1].reply)
 
 
 def describe(request: pdus.Request) -> str:
@@ -70,52 +76,56 @@ class ModbusClient:
              retries: int | None = None) -> Transaction:
         """Send a frame as it is (spoilt frames too) and return what came back. A frame that
         should get silence (expect_reply=False) is listened to for one reply window, not retried.
-        A reply is returned if its CRC is good; GarbledReply if it came but is not a frame."""
+        When a reply was due and none came whole: NoReply, or GarbledReply showing the bytes."""
         attempts = 1 + ((self.retries if retries is None else retries) if expect_reply else 0)
+        transaction = self._attempt(frame, label, attempts)
+        if transaction.reply is None and expect_reply:
+            where = f"device {self.device_id} on bus {self.link.name}"
+            answer = transaction.answer
+            if answer.silent:
+                raise NoReply(f"{where}: no reply to {label} within "
+                              f"{self.reply_window * 1e3:.0f} ms")
+            raise GarbledReply(f"{where}: garbled reply to {label}: {answer.shown()}",
+                               ValueError(answer.raw))
+        return transaction
+
+    def _attempt(self, frame: bytes, label: str, attempts: int) -> Transaction:
+        """Up to `attempts` exchanges, until one brings a whole frame (good length and CRC)."""
         exchanges: list[Exchange] = []
         reply: rtu.Adu | None = None
-        failure: MeterError | None = None
         for attempt in range(1, attempts + 1):
             exchange = self.link.exchange(frame, rtu.ReplySplitter(),
                                           reply_window=self.reply_window,
                                           byte_gap_limit=REPLY_GAP_LIMIT_S, label=label,
                                           attempt=attempt)
             exchanges.append(exchange)
-            if not exchange.answered:
-                failure = NoReply(f"device {self.device_id} on bus {self.link.name}: no reply "
-                                  f"to {label} within {self.reply_window * 1e3:.0f} ms")
-                continue
-            try:
-                reply = rtu.decode(exchange.reply)
+            reply = Answer(frame, exchange.reply).adu
+            if reply is not None:
                 break
-            except rtu.RtuError as exc:
-                failure = GarbledReply(f"device {self.device_id} on bus {self.link.name}: "
-                                       f"garbled reply to {label}: {exc}", exc)
         self.retries_used += len(exchanges) - 1
-        if reply is None and expect_reply:
-            assert failure is not None
-            raise failure
         return Transaction(frame, reply, tuple(exchanges))
 
-    def transact(self, request: pdus.Request, *, label: str = "") -> pdus.Reply:
-        """Send a request to this device; check the reply answers it (exceptions raise)."""
+    def ask(self, request: pdus.Request, *, label: str = "") -> Answer:
+        """Send a request to this device and return whatever came back (retried while nothing
+        whole came). Judging it is the caller's job: this never raises for what the device did."""
         label = label or f"{describe(request)} from device {self.device_id}"
-        reply = self.send(rtu.encode(self.device_id, request.encode()), label=label).reply
-        assert reply is not None
+        frame = rtu.encode(self.device_id, request.encode())
+        return self._attempt(frame, label, 1 + self.retries).answer
+
+    def transact(self, request: pdus.Request, *, label: str = "") -> pdus.Reply:
+        """Send a request to this device; check the reply answers it. Anything else raises a
+        MeterError showing the bytes: ModbusException for an exception reply, NoReply, or
+        GarbledReply (noise, another device's frame, a malformed PDU, another function's reply).
+        """
+        label = label or f"{describe(request)} from device {self.device_id}"
+        answer = self.send(rtu.encode(self.device_id, request.encode()), label=label).answer
+        reply, outcome = answer.reply, answer.outcome()
         where = f"device {self.device_id} on bus {self.link.name}: reply to {label}"
-        if reply.device_id != self.device_id:
-            raise GarbledReply(f"{where} came from device {reply.device_id}",
-                               ValueError(reply.device_id))
-        try:
-            answer = pdus.decode_reply(reply.pdu)
-        except pdus.PduError as exc:
-            raise GarbledReply(f"{where}: {exc}", exc) from exc
-        if answer.function != request.function:
-            raise GarbledReply(f"{where} has function {answer.function:02X}",
-                               ValueError(answer.function))
-        if isinstance(answer, pdus.ExceptionReply):
-            raise ModbusException(f"{where}: exception {answer.name}", answer)
-        return answer
+        if isinstance(reply, pdus.ExceptionReply) and outcome == exception(reply.code):
+            raise ModbusException(f"{where}: {outcome}", reply)
+        if reply is None or outcome != normal_reply(request.function):
+            raise GarbledReply(f"{where} is {answer}", ValueError(answer.raw))
+        return reply
 
     # -- registers ---------------------------------------------------------------------------
     def read_registers(self, function: int, address: int, count: int) -> tuple[int, ...]:
@@ -123,7 +133,7 @@ class ModbusClient:
         reply = self.transact(request)
         if not isinstance(reply, pdus.RegistersReply) or len(reply.registers) != count:
             raise GarbledReply(f"device {self.device_id}: {describe(request)} gave "
-                               f"{getattr(reply, 'registers', ())!r}", ValueError(reply))
+                               f"{reply.describe()}", ValueError(reply))
         return reply.registers
 
     def write_registers(self, address: int, registers: tuple[int, ...]) -> None:
@@ -131,7 +141,7 @@ class ModbusClient:
         reply = self.transact(request)
         if reply != pdus.WriteReply(address, len(registers)):
             raise GarbledReply(f"device {self.device_id}: {describe(request)} was echoed as "
-                               f"{reply!r}", ValueError(reply))
+                               f"{reply.describe()}", ValueError(reply))
 
     def read(self, name: str) -> float | int:
         """One mapped value, in its unit ("voltage" -> 230.2)."""

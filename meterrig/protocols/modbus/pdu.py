@@ -1,7 +1,9 @@
 """The PDUs an energy meter speaks, sans-IO and strict: function code + data.
 
 Modbus application protocol V1.1b3 §6.3 (03), §6.4 (04), §6.12 (16), §7 (exceptions). Both ends
-are here: the master builds requests and decodes replies, the simulated meter the reverse. The
+are here: the master builds requests and decodes replies, the simulated meter the reverse. A reply
+to any other function decodes as far as it goes (OtherReply), so a meter that answers what it
+should refuse is shown and judged, not a crash. The
 builders take any count, so a suite can send what a meter must refuse; pymodbus's own PDU classes
 refuse to build such requests (and to decode them exactly), so they serve as a cross-check in the
 tests, not as the codec.
@@ -13,6 +15,7 @@ import struct
 
 import attrs
 
+READ_COILS = 0x01  # a bit table: energy meters hold registers only and refuse it
 READ_HOLDING = 0x03
 READ_INPUT = 0x04
 WRITE_MULTIPLE = 0x10
@@ -106,6 +109,10 @@ class RegistersReply:
         return struct.pack(f">BB{len(self.registers)}H", self.function, 2 * len(self.registers),
                            *self.registers)
 
+    def describe(self) -> str:
+        return (f"function {self.function:02X}, {len(self.registers)} registers "
+                f"{' '.join(f'{r:04X}' for r in self.registers)}").rstrip()
+
 
 @attrs.frozen
 class WriteReply:
@@ -115,6 +122,9 @@ class WriteReply:
 
     def encode(self) -> bytes:
         return struct.pack(">BHH", WRITE_MULTIPLE, self.address, self.count)
+
+    def describe(self) -> str:
+        return f"function 10, wrote {self.address:04X}+{self.count}"
 
 
 @attrs.frozen
@@ -129,11 +139,31 @@ class ExceptionReply:
     def encode(self) -> bytes:
         return bytes([self.function | EXCEPTION_FLAG, self.code])
 
+    def describe(self) -> str:
+        return f"function {self.function | EXCEPTION_FLAG:02X}, exception {self.name}"
 
-Reply = RegistersReply | WriteReply | ExceptionReply
+
+@attrs.frozen
+class OtherReply:
+    """A normal reply to a function this master does not decode (01 read coils, 06 …): its
+    function code and data bytes as they came."""
+
+    function: int
+    data: bytes = b""
+
+    def encode(self) -> bytes:
+        return bytes([self.function]) + self.data
+
+    def describe(self) -> str:
+        return f"function {self.function:02X}, data {self.data.hex(' ').upper() or 'none'}"
+
+
+Reply = RegistersReply | WriteReply | ExceptionReply | OtherReply
 
 
 def decode_reply(pdu: bytes) -> Reply:
+    """The reply a PDU carries; PduError only when it contradicts its own function code (a read
+    reply whose byte count does not match, an exception reply of the wrong length)."""
     if not pdu:
         raise PduError("empty PDU")
     function = pdu[0]
@@ -150,4 +180,4 @@ def decode_reply(pdu: bytes) -> Reply:
         if len(pdu) != 5:
             raise PduError(f"a write reply has 4 data bytes, this one {len(pdu) - 1}")
         return WriteReply(*struct.unpack(">HH", pdu[1:]))
-    raise PduError(f"function {function:02X} is not one a meter master sends")
+    return OtherReply(function, pdu[1:])

@@ -32,6 +32,10 @@ QUANTITIES = ("voltage", "current", "active power", "apparent power", "reactive 
 SETTINGS = ("device id", "baud rate", "parity", "serial number")
 APPLIES = ("immediately", "after restart")
 MAP_KEYS = ("description", "source", "phases", "pairs", "word_order", "registers")
+# What a declared accuracy is a percentage of. Eastron manuals give % of range maximum or of
+# nominal, not of reading (../shared/spec/modbus-meter.md).
+ACCURACY_BASES = ("reading", "nominal", "range maximum")
+POWERS = ("active power", "apparent power", "reactive power")
 
 
 class MapError(ValueError):
@@ -49,7 +53,9 @@ class Register:
     word_order: str = "big"  # big: high word first
     quantity: str | None = None  # what it measures (QUANTITIES)
     phase: int | None = None  # 1-3 on a polyphase meter; None for a single-phase or total value
-    accuracy_percent: float | None = None  # the maker's declared accuracy, % of reading
+    accuracy_percent: float | None = None  # the maker's declared accuracy, % of accuracy_of
+    accuracy_of: str = "reading"  # reading | nominal | range maximum (ACCURACY_BASES)
+    range_maximum: float | None = None  # the top of the measuring range, in `unit`
     setting: str | None = None  # what it configures (SETTINGS)
     writable: bool = False
     codes: dict[int, Any] = attrs.field(factory=dict)  # setting code -> meaning (9600, "8E1")
@@ -79,6 +85,17 @@ class Register:
             raw = int(round(raw))
         return tuple(ModbusClientMixin.convert_to_registers(raw, DATATYPES[self.type],
                                                             word_order=self.word_order))
+
+    def accuracy_base(self, reading: float, nominal: float) -> float:
+        """What the declared accuracy is a percentage of, in the register's unit, at `reading`
+        on a meter whose nominal value of this quantity is `nominal` (RegisterMap.nominal)."""
+        return {"reading": abs(reading), "nominal": nominal,
+                "range maximum": self.range_maximum}[self.accuracy_of]
+
+    def accuracy_band(self, reading: float, nominal: float) -> float:
+        """The declared accuracy as ± this much in the register's unit."""
+        assert self.accuracy_percent is not None, f"{self.name} declares no accuracy"
+        return self.accuracy_percent / 100 * self.accuracy_base(reading, nominal)
 
     def code_of(self, meaning: Any) -> int:
         """The code a setting register takes for a meaning (9600 -> 2)."""
@@ -115,6 +132,14 @@ class RegisterMap:
     def probe(self) -> Register:
         """The register a suite reads to see that a meter answers: the (phase 1) voltage."""
         return self.measuring("voltage", None if self.phases == 1 else 1)
+
+    def nominal(self, register: Register, un: float, ib: float, fn: float) -> float:
+        """The nominal value of a register's quantity for a meter rated Un, Ib, fn: a power's is
+        Un·Ib per phase (all phases for a system value), a power factor's is unity."""
+        quantity = register.quantity
+        if quantity in POWERS:
+            return un * ib * (self.phases if register.phase is None else 1)
+        return {"voltage": un, "current": ib, "frequency": fn, "power factor": 1.0}[quantity]
 
     def setting(self, setting: str) -> Register:
         for register in self.registers.values():
@@ -155,11 +180,18 @@ def _register(map_name: str, name: str, data: dict, defaults: dict) -> Register:
                                   ("word_order", register.word_order, ("big", "little")),
                                   ("quantity", register.quantity, (None, *QUANTITIES)),
                                   ("setting", register.setting, (None, *SETTINGS)),
-                                  ("applies", register.applies, APPLIES)):
+                                  ("applies", register.applies, APPLIES),
+                                  ("accuracy_of", register.accuracy_of, ACCURACY_BASES)):
         if value not in choices:
             raise MapError(f"{where}: {field} {value!r} is not one of {list(choices)}")
     if register.writable and register.table != "holding":
         raise MapError(f"{where}: only holding registers can be written")
+    if (register.accuracy_of == "range maximum") != (register.range_maximum is not None):
+        raise MapError(f"{where}: range_maximum goes with accuracy_of: range maximum, and only "
+                       "with it")
+    if register.accuracy_of == "nominal" and register.quantity not in (
+            *POWERS, "voltage", "current", "frequency", "power factor"):
+        raise MapError(f"{where}: {register.quantity} has no nominal value in the rating")
     return register
 
 
@@ -200,6 +232,19 @@ def register_map(name: str) -> RegisterMap:
     if not path.is_file():
         raise KeyError(f"no register map {name!r}; known: {', '.join(map_names())}")
     return load_map(name, path.read_text())
+
+
+# Setting codes index a maker's short table (baud rates, parities); a code at or above this
+# bound is no setting on any model, so the search for an unused code stays below it.
+CODE_BOUND = 256
+
+
+def unused_code(setting: str) -> int:
+    """The lowest code that no shipped map gives `setting`: a code one model refuses may be
+    valid on a sibling, so only a code no known model uses is invalid on every one."""
+    used = {code for name in map_names() for register in register_map(name).registers.values()
+            if register.setting == setting for code in register.codes}
+    return next(code for code in range(CODE_BOUND) if code not in used)
 
 
 def map_names() -> tuple[str, ...]:
