@@ -229,10 +229,15 @@ class DataItem:
     def _label(self) -> str:
         return f"DI {format_di(self.di, self.di_length)} ({self.name})"
 
+    @property
+    def value_unit(self) -> str:
+        """The unit of the decoded Quantity: a composite's parts carry their own."""
+        return "" if self.parts else self.unit
+
     def decode(self, raw: bytes) -> Quantity:
         """Reply bytes (plain, after the DI) -> Quantity; ValueError names the DI."""
         raw = bytes(raw)
-        unit = "" if self.parts else self.unit
+        unit = self.value_unit
         try:
             if self.encoding == "record":
                 return Quantity(raw.hex(" ").upper(), unit)
