@@ -74,6 +74,7 @@ _KEYS: dict[str, tuple[str, Any]] = {
                  lambda v: isinstance(v, dict)),
 }
 _OPTIONAL = {"phases"}
+_BUILT = ("data_items", "writable")  # converted from their YAML form, not taken as written
 
 
 def _di(value: Any) -> int | None:
@@ -104,10 +105,13 @@ def _profile(file: LinedFile, name: str, body: Any, problems: list[str]) -> Mete
                         + ", ".join(_KEYS))
         return None
     before = len(problems)
+    # A MeterProfile field without a check in _KEYS is still allowed (taken as written).
+    allowed = [*_KEYS, *(f.name for f in attrs.fields(MeterProfile)
+                         if f.name not in _KEYS and f.name not in ("name", *_BUILT))]
     for key in body:
-        if key not in _KEYS:
+        if key not in allowed:
             problems.append(f"{file.where((*at, key))}: unknown key {key!r}; allowed: "
-                            + ", ".join(_KEYS))
+                            + ", ".join(allowed))
     for key, (expected, ok) in _KEYS.items():
         if key not in body:
             if key not in _OPTIONAL:
@@ -128,7 +132,7 @@ def _profile(file: LinedFile, name: str, body: Any, problems: list[str]) -> Mete
     if len(problems) > before:
         return None
     return MeterProfile(name=name, data_items=data_items, writable=writable,
-                        **{k: v for k, v in body.items() if k not in ("data_items", "writable")})
+                        **{k: v for k, v in body.items() if k not in _BUILT})
 
 
 def load_profiles(path: Path, text: str | None = None) -> dict[str, MeterProfile]:
