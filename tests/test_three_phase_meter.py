@@ -6,6 +6,7 @@ rig file, and the simulated bench serves it like a shipped one."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -13,8 +14,12 @@ import yaml
 from test_suites_catch_defects import run_suite
 
 from meterrig.cli import main
-from meterrig.protocols.dlt645.catalogue import CATALOGUE
+from meterrig.clock import RigClock
+from meterrig.protocols.dlt645 import decode, parse_read_reply, read
+from meterrig.protocols.dlt645.catalogue import CATALOGUE, Quantity
 from meterrig.protocols.dlt645.profile import profile, profile_file
+from meterrig.sim.dlt645_meter import SimulatedDlt645Meter
+from meterrig.sim.physics import BenchPhysics, MeterPhysics
 
 UN = 230.0
 # The user's own meter model: a single-phase meter declaring a few items, one of them a block.
@@ -82,3 +87,33 @@ def test_three_phase_profile_declares_every_phase_and_total():
         assert kind << 16 | 0xFF00 in three.data_items  # and their block
     block = CATALOGUE[0x0203FF00]
     assert three.value_length(block.length, 0x0203FF00) == 4 * 3  # total, A, B, C
+
+
+def test_each_phase_sees_the_source_and_the_totals_are_their_sum():
+    physics = BenchPhysics(RigClock(1), {1: MeterPhysics(un=UN)})
+    physics.set_source(voltage=UN, current=5.0, phase_deg=60.0)
+    meter = SimulatedDlt645Meter(position=1, address="000000000031", profile=profile("three-phase"),
+                                 passwords={}, physics=physics, meter_number="000000000031",
+                                 constant=1200, baudrate=2400, character_bits=11,
+                                 response_delay=0.03)
+
+    def reading(di: int) -> Quantity:  # what a master makes of the meter's reply
+        frame = read(meter.address, di)
+        reply = parse_read_reply(frame, decode(meter.answer(frame, had_preamble=False).data))
+        return CATALOGUE[di].decode(reply.value)
+
+    d = Decimal
+    assert reading(0x0201FF00) == Quantity((d("230.0"),) * 3, "V")
+    assert reading(0x0202FF00) == Quantity((d("5.000"),) * 3, "A")
+    assert reading(0x0206FF00) == Quantity((d("0.500"),) * 4, "")
+    assert reading(0x0207FF00) == Quantity((d("60.0"),) * 3, "°")
+    # S = U I = 1.15 kVA a phase; Q = S sin 60° = 0.9959 kvar a phase; totals the sum (of
+    # the unrounded phases: within the rounding of three 0.1 W figures).
+    assert reading(0x0205FF00).value == (d("3.4500"), d("1.1500"), d("1.1500"), d("1.1500"))
+    for block, phase in ((0x0204FF00, d("0.9959")), (0x0203FF00, None)):
+        total, *phases = reading(block).value
+        assert phases[0] == phases[1] == phases[2] == (phase or phases[0]) > 0
+        assert abs(total - sum(phases)) <= d("0.0002")
+    total = reading(0x02030000).value
+    demand = reading(0x01010000).value
+    assert demand["demand"].value == total and demand["demand"].unit == "kW"
