@@ -19,6 +19,7 @@ import attrs
 import yaml
 
 from .secrets import ExpansionError, Secret, expand, register
+from .yamllines import looks_like_path
 
 BAUDRATES = (300, 600, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
 PARITIES = ("N", "E", "O")
@@ -84,7 +85,8 @@ class PositionConfig:
     bus: str
     protocol: str
     address: str | int  # 12 digits for DL/T 645, 1-247 for Modbus RTU
-    # What the meter model declares: a DL/T 645 profile or a Modbus register map (by name).
+    # What the meter model declares: a DL/T 645 profile or a Modbus register map, by shipped
+    # name or as the absolute path of the user's own file (resolved from the rig file's folder).
     profile: str = attrs.Factory(lambda self: DEFAULT_PROFILES.get(self.protocol, ""),
                                 takes_self=True)
     # The serial number for records; a meter without one is known by its address.
@@ -603,7 +605,8 @@ _SIM_METER_KEYS = ("response_delay_ms", "clock_offset_s", "defects", "error_perc
 
 
 def _rig(report: _Report, path: Path, data: Any, known_defects: Collection[str] | None,
-         known_profiles: Mapping[str, Collection[str]] | None) -> RigConfig | None:
+         known_profiles: Mapping[str, Collection[str]] | None,
+         profile_files: Mapping[str, Callable[[Path], Any]] | None = None) -> RigConfig | None:
     top = _Section(report, (), data, _TOP_KEYS)
     simulated = top.has("simulation")
     name = top.get("name", _TEXT, required=True)
@@ -620,6 +623,7 @@ def _rig(report: _Report, path: Path, data: Any, known_defects: Collection[str] 
     positions = [_position(report, ("positions", i), item) for i, item in
                  enumerate(listed if isinstance(listed, list) else [])]
     _cross_check(report, positions, buses)
+    _profile_files(report, path, positions, profile_files or {})
     if known_profiles is not None:
         _check_profiles(report, positions, known_profiles)
     simulation = None
@@ -791,12 +795,42 @@ def _check_profiles(report: _Report, positions: list[PositionConfig],
     protocol."""
     for index, position in enumerate(positions):
         known = known_profiles.get(position.protocol)
-        if known is None or position.protocol is None or position.profile in known:
+        if known is None or position.protocol is None or position.profile in known \
+                or _is_profile_file(position.profile):
             continue
         what = "register map" if position.protocol == "modbus-rtu" else "meter profile"
         report.add(("positions", index, "profile"), f"no {position.protocol} {what} "
                    f"{position.profile!r}{_suggest(position.profile, known)}; known: "
                    + ", ".join(sorted(known)))
+
+
+def _is_profile_file(profile: str | None) -> bool:
+    return isinstance(profile, str) and looks_like_path(profile)
+
+
+def _profile_files(report: _Report, path: Path, positions: list[PositionConfig],
+                   loaders: Mapping[str, Callable[[Path], Any]]) -> None:
+    """A profile given as a path: resolved from the rig file's folder (kept absolute, so a
+    dumped rig file finds it from anywhere), and read by its protocol's loader, whose
+    problems name the profile file and its lines."""
+    for index, position in enumerate(positions):
+        if not _is_profile_file(position.profile):
+            continue
+        at = ("positions", index, "profile")
+        resolved = (path.parent / position.profile).absolute()
+        if not resolved.is_file():
+            report.add(at, f"no such profile file {str(resolved)!r} (a relative path is taken "
+                       "from the rig file's folder)")
+            continue
+        positions[index] = attrs.evolve(position, profile=str(resolved))
+        load = loaders.get(position.protocol)
+        if load is None:
+            continue
+        try:
+            load(resolved)
+        except ValueError as error:
+            report.add(at, f"profile file {resolved} is not valid:\n  "
+                       + str(error).replace("\n", "\n  "))
 
 
 def _simulation(report: _Report, section: _Section | None, numbers: set[int],
@@ -830,10 +864,12 @@ def _simulation(report: _Report, section: _Section | None, numbers: set[int],
 
 def load_rig(path: str | Path, *, environ: Mapping[str, str] | None = None,
              known_defects: Collection[str] | None = None,
-             known_profiles: Mapping[str, Collection[str]] | None = None) -> RigConfig:
+             known_profiles: Mapping[str, Collection[str]] | None = None,
+             profile_files: Mapping[str, Callable[[Path], Any]] | None = None) -> RigConfig:
     """Read and check a rig file; RigFileError lists every problem found in it.
 
-    `known_defects` and `known_profiles` (per protocol) are checked when given."""
+    `known_defects` and `known_profiles` (per protocol) are checked when given; a profile
+    given as a file is read by `profile_files[protocol]` (ValueError: it is not valid)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -846,7 +882,7 @@ def load_rig(path: str | Path, *, environ: Mapping[str, str] | None = None,
     report = _Report()
     data = _parse(text, report, os.environ if environ is None else environ)
     config = None if data is _BROKEN else _rig(report, path, data, known_defects,
-                                               known_profiles)
+                                               known_profiles, profile_files)
     if config is None:
         problems = sorted(report.problems, key=lambda p: (p.line is not None, p.line or 0))
         raise RigFileError(path, problems)

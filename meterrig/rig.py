@@ -22,10 +22,10 @@ from .meter import EnergyMeter
 from .protocols.dlt645.client import Dlt645Client
 from .protocols.dlt645.commands import Auth
 from .protocols.dlt645.meter import Dlt645Meter
-from .protocols.dlt645.profile import profiles
+from .protocols.dlt645.profile import profile_file, profiles
 from .protocols.modbus.client import ModbusClient
 from .protocols.modbus.meter import ModbusMeter
-from .protocols.modbus.registers import map_names, register_map
+from .protocols.modbus.registers import map_file, map_names, register_map
 from .sim.defects import DEFECTS
 from .sim.launcher import running_bench
 
@@ -34,7 +34,8 @@ T = TypeVar("T")
 
 def load(path: str | Path) -> RigConfig:
     return load_rig(Path(path), known_defects=DEFECTS.keys(), known_profiles={
-        "dlt645-2007": tuple(profiles()), "modbus-rtu": map_names()})
+        "dlt645-2007": tuple(profiles()), "modbus-rtu": map_names()},
+        profile_files={"dlt645-2007": profile_file, "modbus-rtu": map_file})
 
 
 class Rig:

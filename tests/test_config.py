@@ -19,10 +19,13 @@ from meterrig.config import (
     dump_rig,
     load_rig,
 )
+from meterrig.protocols.dlt645.profile import profile, profile_file, profiles
+from meterrig.protocols.modbus.registers import map_file, map_names, register_map
 from meterrig.secrets import Secret, mask
 from meterrig.sim.bench import SimulatedBench
 
 RIGS = Path(__file__).parent.parent / "rigs"
+MAPS = Path(__file__).parent.parent / "meterrig" / "protocols" / "modbus" / "maps"
 ENV = {"METER_PW": "5A7C3E", "METER_OPERATOR": "1A2B3C4D"}
 
 BASE = """\
@@ -496,3 +499,101 @@ def test_position_config_defaults_match_the_documented_ones():
     assert (position.un, position.ib, position.imax, position.fn, position.constant,
             position.elements) == (220.0, 5.0, 60.0, 50, 1200, 1)
     assert position.operator.reveal() == "00000000"
+
+
+# --- the user's own meter models: profile: PATH ---------------------------------------------
+
+OWN_PROFILE = """\
+my-meter:
+  description: our own single-phase meter
+  tariffs: 2
+  relay: false
+  relay_level: 2
+  max_reply_data: 200
+  data_items: ["00010000", "02010100"]
+  writable: {}
+"""
+MODBUS_POSITION = ("  - position: 3\n    bus: rs485-2\n    protocol: modbus-rtu\n"
+                   "    address: 7\n    profile: {map}\n")
+
+
+def own_models(tmp_path: Path, profile_text: str = OWN_PROFILE, map_text: str | None = None,
+               dlt645: str = "models/my-meter.yaml", modbus: str = "models/my-map.yaml") -> str:
+    """A rig file text whose position 2 has its own profile file and position 3 its own
+    register map (both files written under tmp_path/models)."""
+    (tmp_path / "models").mkdir(exist_ok=True)
+    (tmp_path / "models" / "my-meter.yaml").write_text(profile_text)
+    (tmp_path / "models" / "my-map.yaml").write_text(
+        map_text if map_text is not None else (MAPS / "sdm120.yaml").read_text())
+    text = edit('    address: "000000000002"\n', '    address: "000000000002"\n'
+                f"    profile: {dlt645}\n")
+    return edit("instruments:\n", MODBUS_POSITION.format(map=modbus) + "instruments:\n", text)
+
+
+def load_with_models(path: Path) -> RigConfig:
+    return load_rig(path, environ=ENV, known_profiles={
+        "dlt645-2007": tuple(profiles()), "modbus-rtu": map_names()},
+        profile_files={"dlt645-2007": profile_file, "modbus-rtu": map_file})
+
+
+def test_a_profile_may_be_the_path_of_the_users_own_file(tmp_path):
+    rig = load_with_models(write(tmp_path, own_models(tmp_path)))
+    dlt645, modbus = rig.position(2), rig.position(3)
+    # Kept absolute, so the rig file a running simulated bench dumps elsewhere still finds it.
+    assert dlt645.profile == str(tmp_path / "models" / "my-meter.yaml")
+    assert profile(dlt645.profile).name == "my-meter"
+    assert profile(dlt645.profile).data_items == (0x00010000, 0x02010100)
+    assert register_map(modbus.profile)["voltage"].address == 0
+    assert load_rig(write(tmp_path, dump_rig(rig)), environ=ENV).position(2).profile \
+        == dlt645.profile
+
+
+def test_a_missing_profile_file_names_the_rig_files_key_and_line(tmp_path):
+    text = own_models(tmp_path, dlt645="models/no-such-meter.yaml")
+    [problem] = problems(tmp_path, text).problems
+    assert (problem.key, problem.line) == ("positions[1].profile",
+                                           line_of(text, "no-such-meter"))
+    assert f"no such profile file '{tmp_path / 'models' / 'no-such-meter.yaml'}'" \
+        in problem.message
+
+
+def test_a_malformed_own_profile_names_its_file_and_lines(tmp_path):
+    broken = OWN_PROFILE.replace("tariffs: 2", "tariffs: 99").replace(
+        '"02010100"', '"0F0F0F0F"').replace("  relay: false\n", "  relay: false\n  relais: 1\n")
+    error = problems(tmp_path, own_models(tmp_path, profile_text=broken),
+                     known_profiles={"dlt645-2007": tuple(profiles())},
+                     profile_files={"dlt645-2007": profile_file})
+    [problem] = error.problems
+    assert problem.key == "positions[1].profile"
+    own = tmp_path / "models" / "my-meter.yaml"
+    assert f"{own}:{line_of(broken, 'tariffs')}: my-meter.tariffs: got 99; expected an " \
+           "integer from 1 to 63" in problem.message
+    assert f"{own}:{line_of(broken, 'relais')}: my-meter.relais: unknown key 'relais'" \
+        in problem.message
+    assert f"{own}:{line_of(broken, 'data_items')}: my-meter.data_items[1]: DI 0F0F0F0F is " \
+           "not in the DL/T 645-2007 catalogue" in problem.message
+
+
+def test_an_own_profile_file_holds_one_profile_of_valid_yaml(tmp_path):
+    own = tmp_path / "models" / "my-meter.yaml"
+    error = problems(tmp_path, own_models(tmp_path, profile_text=OWN_PROFILE + "  - x\n"),
+                     profile_files={"dlt645-2007": profile_file})
+    assert f"{own}:" in str(error) and "invalid YAML" in str(error)
+    two = OWN_PROFILE + OWN_PROFILE.replace("my-meter", "other-meter")
+    (tmp_path / "two").mkdir()
+    error = problems(tmp_path / "two", own_models(tmp_path / "two", profile_text=two),
+                     profile_files={"dlt645-2007": profile_file})
+    assert "holds 2 profiles (my-meter, other-meter); a meter's own profile file holds " \
+           "exactly one" in str(error)
+
+
+def test_a_malformed_own_register_map_names_its_file_and_line(tmp_path):
+    bad_map = (MAPS / "sdm120.yaml").read_text().replace(
+        "voltage:              {table: input,", "voltage:              {table: inputs,")
+    error = problems(tmp_path, own_models(tmp_path, map_text=bad_map),
+                     profile_files={"modbus-rtu": map_file})
+    [problem] = error.problems
+    assert problem.key == "positions[2].profile"
+    own = tmp_path / "models" / "my-map.yaml"
+    assert f"{own}:{line_of(bad_map, 'table: inputs')}: registers.voltage.table: register " \
+           "map my-map: register 'voltage': table 'inputs' is not one of" in problem.message

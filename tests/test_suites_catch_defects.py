@@ -101,8 +101,9 @@ def rig_with(bench: str, defect: str | None) -> dict:
     return {**BENCHES[bench][1], "simulation": {"meters": meters}}
 
 
-def run_suite(suite: str, rig: dict, workdir: Path) -> dict[str, str | None]:
-    """Run suites/<suite> against `rig`; map each test name to its failure message or None."""
+def run_suite(suite: str, rig: dict, workdir: Path, *options: str) -> dict[str, str | None]:
+    """Run suites/<suite> against `rig` (with pytest `options`, e.g. "-k", "name"); map each
+    test name to its failure message or None."""
     workdir.mkdir(parents=True, exist_ok=True)
     rig_file = workdir / "rig.yaml"
     rig_file.write_text(yaml.safe_dump(rig, sort_keys=False))
@@ -110,7 +111,7 @@ def run_suite(suite: str, rig: dict, workdir: Path) -> dict[str, str | None]:
     subprocess.run(
         [sys.executable, "-m", "pytest", str(ROOT / "suites" / suite), "--rig", str(rig_file),
          "--reports", str(workdir / "reports"), f"--junitxml={junit}", "-q",
-         "-p", "no:cacheprovider"],
+         "-p", "no:cacheprovider", *options],
         cwd=ROOT, capture_output=True, text=True, timeout=900,
     )
     results = {}

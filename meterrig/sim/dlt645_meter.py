@@ -6,6 +6,7 @@ what the protocol reports is what the bench applied.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -14,7 +15,7 @@ import attrs
 from ..protocols.dlt645 import commands as cmd
 from ..protocols.dlt645.catalogue import CATALOGUE
 from ..protocols.dlt645.frame import BROADCAST_ADDRESS, Frame, encode
-from ..protocols.dlt645.profile import FORWARD_TARIFF_BLOCK, MeterProfile
+from ..protocols.dlt645.profile import MeterProfile
 from .defects import Defects
 from .physics import BenchPhysics
 
@@ -86,6 +87,7 @@ class SimulatedDlt645Meter:
         self.relay_commanded_open = False
         self.alarm = False
         self._follow_ups: dict[int, list[bytes]] = {}
+        self._max_demand: dict[str, object] | None = None
 
     # -- receive path -------------------------------------------------------------------------
     def takes(self, frame: Frame, had_preamble: bool) -> bool:
@@ -199,27 +201,63 @@ class SimulatedDlt645Meter:
         return cmd.read_reply_data(di, parts[seq - 1], seq), seq < len(parts)
 
     def _value(self, di: int) -> bytes:
-        """The register's bytes as the catalogue encodes them."""
+        """The register's bytes as the catalogue encodes them; a block (FF in one DI byte) is
+        its siblings' values in order, as many as the meter has (tariffs + 1 for a tariff
+        block). An item the meter declares but does not model reads zero."""
+        item = CATALOGUE[di]
+        values = self._values()
+        if item.block is None:
+            return item.encode(values[di]) if di in values else bytes(item.length)
+        shift = 8 * next(i for i in range(4) if (di >> 8 * i) & 0xFF == 0xFF)
+        siblings = [di & ~(0xFF << shift) | value << shift for value in range(256)]
+        elements = [values[s] for s in siblings if s in values]
+        if item.block_axis == "tariff":
+            elements = elements[:self.profile.tariffs + 1]
+        return item.encode(elements) if elements else bytes(item.length * item.block)
+
+    def _values(self) -> dict[int, object]:
+        """What this meter reads, by DI: each of its phases (1 or 3) sees the source's voltage,
+        current and angle (a balanced load); totals are the sum of the phases."""
         registers = self.physics.registers(self.position)
         readings = self.physics.readings(self.position)
-        energy = CATALOGUE[0x00010000]
-        if di == FORWARD_TARIFF_BLOCK:
-            return b"".join(energy.encode(v) for v in self._tariffs(registers.forward_kwh))
-        if di & 0xFFFF00FF == 0x00010000 and (di >> 8) & 0xFF <= self.profile.tariffs:
-            return energy.encode(self._tariffs(registers.forward_kwh)[(di >> 8) & 0xFF])
+        phases = range(1, self.profile.phases + 1)
+        n = self.profile.phases
         now = self.now()
         status3 = (
             (0 if registers.relay_closed else STATUS3_RELAY_OPEN)
             | (STATUS3_RELAY_COMMAND if self.relay_commanded_open else 0)
             | (STATUS3_ALARM if self.alarm else 0)
         )
-        values = {
-            0x00000000: _decimal(registers.forward_kwh - registers.reverse_kwh, 2),
-            0x00020000: _decimal(registers.reverse_kwh, 2),
-            0x02010100: _decimal(readings.voltage, 1),
-            0x02020100: _decimal(readings.current, 3),
-            0x02030000: _decimal(readings.active_power_w / 1000, 4),
-            0x02060000: _decimal(readings.power_factor, 3),
+        apparent_kva = readings.voltage * readings.current / 1000
+        reactive_kvar = apparent_kva * math.sin(math.radians(readings.phase_deg))
+        active_kw = readings.active_power_w / 1000
+        per_phase = {
+            0x0201: _decimal(readings.voltage, 1),
+            0x0202: _decimal(readings.current, 3),
+            0x0203: _decimal(active_kw, 4),
+            0x0204: _decimal(reactive_kvar, 4),
+            0x0205: _decimal(apparent_kva, 4),
+            0x0206: _decimal(readings.power_factor, 3),
+            0x0207: _decimal(readings.phase_deg % 360, 1),
+        }
+        totals = {0x0203: active_kw * n, 0x0204: reactive_kvar * n, 0x0205: apparent_kva * n}
+        values: dict[int, object] = {
+            kind << 16 | phase << 8: value for kind, value in per_phase.items() for phase in phases
+        }
+        values.update({kind << 16: _decimal(total, 4) for kind, total in totals.items()})
+        values[0x02060000] = _decimal(readings.power_factor, 3)
+        forward = self._tariffs(registers.forward_kwh * n)
+        reverse = self._tariffs(registers.reverse_kwh * n)
+        for tariff in range(self.profile.tariffs + 1):
+            values[0x00010000 | tariff << 8] = forward[tariff]
+            values[0x00020000 | tariff << 8] = reverse[tariff]
+            values[0x00000000 | tariff << 8] = forward[tariff] - reverse[tariff]
+        if n > 1:  # Table A.1 phase energies: forward active at 15/29/3D, reverse one above
+            for base in (0x15, 0x29, 0x3D):
+                values[base << 16] = _decimal(registers.forward_kwh, 2)
+                values[(base + 1) << 16] = _decimal(registers.reverse_kwh, 2)
+        values[0x01010000] = self._maximum_demand(_decimal(max(active_kw * n, 0), 4), now)
+        values.update({
             0x02800002: _decimal(readings.frequency, 2),
             0x04000101: now.date(),
             0x04000102: now.time().replace(microsecond=0),
@@ -228,8 +266,16 @@ class SimulatedDlt645Meter:
             0x04000409: self.constant,
             0x04000501: STATUS1_REVERSE_POWER if readings.active_power_w < 0 else 0,
             0x04000503: status3,
-        }
-        return CATALOGUE[di].encode(values.get(di, 0))
+        })
+        return values
+
+    def _maximum_demand(self, demand_kw: Decimal, now: datetime) -> dict[str, object]:
+        """The largest total active power seen at a read, and the minute it was seen: a
+        running maximum standing in for the demand over a period."""
+        if self._max_demand is None or demand_kw > self._max_demand["demand"]:
+            self._max_demand = {"demand": demand_kw,
+                                "time": now.replace(second=0, microsecond=0)}
+        return self._max_demand
 
     def _tariffs(self, total_kwh: float) -> list[Decimal]:
         """Total, then each tariff's share; the shares add up to the total to the last digit."""

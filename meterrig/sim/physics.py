@@ -126,6 +126,7 @@ class Readings:
     active_power_w: float
     power_factor: float
     frequency: float
+    phase_deg: float = 0.0  # current lags voltage by this angle (inductive positive)
 
 
 @attrs.frozen
@@ -235,6 +236,7 @@ class BenchPhysics:
                 active_power_w=meter.registered_power_w(source) if flowing else 0.0,
                 power_factor=source.power_factor,
                 frequency=source.frequency,
+                phase_deg=source.phase_deg,
             )
 
     def reference_energy_kwh(self) -> float:

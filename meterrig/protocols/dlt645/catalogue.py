@@ -4,6 +4,8 @@ sources); this module only knows how to turn each format into values and back.""
 from __future__ import annotations
 
 import datetime
+import itertools
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -17,8 +19,13 @@ from .frame import CENTURY, from_bcd, to_bcd
 CATALOGUE_PATH = Path(__file__).with_name("catalogue.yaml")
 DATE_FORMAT = "YYMMDDWW"  # wire order WW DD MM YY
 TIME_FORMAT = "hhmmss"  # wire order ss mm hh
+# Moments and calendar fields: BCD, one byte per field, sent lowest field first (the wire
+# order is the format read backwards: YYMMDDhhmm travels mm hh DD MM YY).
+MOMENT_FORMATS = {"YYMMDDhhmm": 5, "YYMMDDhhmmss": 6, "MMDDhhmm": 4, "DDhh": 2}
 SIGN_BIT = 0x80  # in the highest byte of a signed value
-ENCODINGS = ("bcd", "bits")
+# bcd: digits, lowest byte first; bits: a binary bit field, low byte first; record: a variable
+# length record kept as its bytes (load records, whose layout the catalogue does not decode).
+ENCODINGS = ("bcd", "bits", "record")
 
 
 def format_di(di: int, length: int = 4) -> str:
@@ -40,72 +47,61 @@ class Quantity:
 
 
 def _text(value: Any) -> str:
+    if isinstance(value, datetime.datetime):
+        return value.isoformat(timespec="minutes" if not value.second else "seconds")
     if isinstance(value, datetime.date | datetime.time):
         return value.isoformat()
     return str(value)
 
 
 @attrs.frozen
-class DataItem:
-    di: int = attrs.field(repr=hex)
-    name: str
-    format: str  # "XXXXXX.XX", "YYMMDDWW", "hhmmss", "NNNNNNNNNNNN" (digits), "XXXX"
+class Record:
+    """A composite value: its parts in wire order, each a Quantity with its own unit
+    (a maximum demand and its time: record["demand"], record["time"])."""
+
+    parts: tuple[tuple[str, Quantity], ...]
+
+    def __getitem__(self, name: str) -> Quantity:
+        for part, quantity in self.parts:
+            if part == name:
+                return quantity
+        raise KeyError(f"no part {name!r}; parts: {', '.join(p for p, _ in self.parts)}")
+
+    def __str__(self) -> str:
+        return "; ".join(f"{name} {quantity}" for name, quantity in self.parts)
+
+
+def _format_length(format: str, label: str) -> int:
+    """Bytes one value of this format takes."""
+    fixed = {DATE_FORMAT: 4, TIME_FORMAT: 3, **MOMENT_FORMATS}.get(format)
+    if fixed is not None:
+        return fixed
+    digits = format.replace(".", "")
+    if set(digits) not in ({"X"}, {"N"}) or format.count(".") > 1:
+        raise ValueError(f"{label}: unknown format {format!r}")
+    # An odd digit count leaves the top nibble unused (1997 "XXX" voltage in 2 bytes).
+    return (len(digits) + 1) // 2
+
+
+@attrs.frozen
+class Field:
+    """One value inside a data item: a number, digits, a date, a time or a moment."""
+
+    format: str
     unit: str
-    length: int  # bytes (of one element, for a block)
     signed: bool
-    block: int | None = None  # most elements a block read returns; None = not a block
-    encoding: str = attrs.field(default="bcd", validator=attrs.validators.in_(ENCODINGS))
-    di_length: int = 4  # 2 for DL/T 645-1997
+    encoding: str
+    label: str  # for messages: the DI and name of the item it belongs to
 
-    def __attrs_post_init__(self) -> None:
-        expected = {DATE_FORMAT: 4, TIME_FORMAT: 3}.get(self.format)
-        if expected is None:
-            digits = self.format.replace(".", "")
-            if set(digits) not in ({"X"}, {"N"}) or self.format.count(".") > 1:
-                raise ValueError(f"{self._label()}: unknown format {self.format!r}")
-            # An odd digit count leaves the top nibble unused (1997 "XXX" voltage in 2 bytes).
-            expected = (len(digits) + 1) // 2
-        if self.length != expected:
-            raise ValueError(f"{self._label()}: format {self.format!r} needs {expected} bytes, "
-                             f"catalogue says {self.length}")
-
-    def _label(self) -> str:
-        return f"DI {format_di(self.di, self.di_length)} ({self.name})"
+    @property
+    def length(self) -> int:
+        return _format_length(self.format, self.label)
 
     @property
     def _decimals(self) -> int:
         return len(self.format) - self.format.index(".") - 1 if "." in self.format else 0
 
-    def decode(self, raw: bytes) -> Quantity:
-        """Reply bytes (plain, after the DI) -> Quantity; ValueError names the DI."""
-        raw = bytes(raw)
-        try:
-            if self.block is None:
-                return Quantity(self._decode_one(raw), self.unit)
-            count, rest = divmod(len(raw), self.length)
-            if rest or not 1 <= count <= self.block:
-                raise ValueError(f"{len(raw)} bytes are not 1..{self.block} elements of "
-                                 f"{self.length} bytes")
-            elements = (raw[i:i + self.length] for i in range(0, len(raw), self.length))
-            return Quantity(tuple(self._decode_one(e) for e in elements), self.unit)
-        except ValueError as exc:
-            raise ValueError(f"{self._label()}: {exc}") from None
-
-    def encode(self, value: Any) -> bytes:
-        """Value (as decode gives it) -> bytes; a block takes a sequence of element values."""
-        try:
-            if self.block is None:
-                return self._encode_one(value)
-            values = tuple(value)
-            if not 1 <= len(values) <= self.block:
-                raise ValueError(f"{len(values)} elements are not 1..{self.block}")
-            return b"".join(self._encode_one(v) for v in values)
-        except (ValueError, TypeError) as exc:
-            raise ValueError(f"{self._label()}: {exc}") from None
-
-    def _decode_one(self, raw: bytes) -> Any:
-        if len(raw) != self.length:
-            raise ValueError(f"expected {self.length} bytes, got {len(raw)}")
+    def decode(self, raw: bytes) -> Any:
         if self.encoding == "bits":
             return int.from_bytes(raw, "little")
         if self.format == DATE_FORMAT:
@@ -113,6 +109,8 @@ class DataItem:
         if self.format == TIME_FORMAT:
             ss, mm, hh = (from_bcd(raw[i:i + 1]) for i in range(3))
             return datetime.time(hh, mm, ss)
+        if self.format in MOMENT_FORMATS:
+            return _decode_moment(self.format, raw)
         if self.format.startswith("N"):
             from_bcd(raw)  # rejects non-decimal digits
             return raw[::-1].hex()
@@ -130,7 +128,9 @@ class DataItem:
         value = Decimal(number).scaleb(-self._decimals)
         return value.copy_negate() if negative else value
 
-    def _encode_one(self, value: Any) -> bytes:
+    def encode(self, value: Any) -> bytes:
+        if isinstance(value, Quantity):
+            value = value.value
         if self.encoding == "bits":
             if not isinstance(value, int) or not 0 <= value < 1 << (8 * self.length):
                 raise ValueError(f"{value!r} is not a {8 * self.length}-bit unsigned int")
@@ -145,6 +145,8 @@ class DataItem:
             if not isinstance(value, datetime.time):
                 raise TypeError(f"{value!r} is not a time")
             return b"".join(to_bcd(f, 1) for f in (value.second, value.minute, value.hour))
+        if self.format in MOMENT_FORMATS:
+            return _encode_moment(self.format, value)
         if self.format.startswith("N"):
             if not isinstance(value, str) or len(value) != 2 * self.length or not (
                 value.isascii() and value.isdigit()
@@ -180,6 +182,145 @@ class DataItem:
         return bytes(raw)
 
 
+@attrs.frozen
+class DataItem:
+    """What the bytes after one DI mean.
+
+    A plain item has one format and unit. A composite item (a maximum demand and its time)
+    has `parts`: one name per part, with `format` and `unit` listing each part's, comma
+    separated ("XX.XXXX,YYMMDDhhmm", "kW,"); it decodes to a Record. `signed` applies to
+    the numbers in it. A block (`block` elements at most) repeats the element: its
+    `block_axis` says what the elements are (phases, tariffs, ...)."""
+
+    di: int = attrs.field(repr=hex)
+    name: str
+    format: str  # "XXXXXX.XX", "YYMMDDWW", "hhmmss", "YYMMDDhhmm", "NNNNNNNNNNNN", "XXXX", ...
+    unit: str
+    length: int  # bytes (of one element, for a block); 0 for a variable-length record
+    signed: bool
+    block: int | None = None  # most elements a block read returns; None = not a block
+    encoding: str = attrs.field(default="bcd", validator=attrs.validators.in_(ENCODINGS))
+    di_length: int = 4  # 2 for DL/T 645-1997
+    parts: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    block_axis: str | None = None  # what the elements of a block are: "tariff", "phase", ...
+    fields: tuple[Field, ...] = attrs.field(init=False, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        label = self._label()
+        formats = self.format.split(",")
+        units = self.unit.split(",") if self.parts else [self.unit]
+        if self.parts and not len(self.parts) == len(formats) == len(units):
+            raise ValueError(f"{label}: {len(self.parts)} parts need as many formats and "
+                             f"units, got {self.format!r} and {self.unit!r}")
+        if not self.parts and len(formats) > 1:
+            raise ValueError(f"{label}: format {self.format!r} has several parts: name them")
+        object.__setattr__(self, "fields", tuple(
+            Field(f, u, self.signed, self.encoding, label) for f, u in zip(formats, units,
+                                                                            strict=True)))
+        if self.encoding == "record":
+            if self.length != 0:
+                raise ValueError(f"{label}: a record has no fixed length; give length 0")
+            return
+        expected = sum(f.length for f in self.fields)
+        if self.length != expected:
+            raise ValueError(f"{label}: format {self.format!r} needs {expected} bytes, "
+                             f"catalogue says {self.length}")
+
+    def _label(self) -> str:
+        return f"DI {format_di(self.di, self.di_length)} ({self.name})"
+
+    @property
+    def value_unit(self) -> str:
+        """The unit of the decoded Quantity: a composite's parts carry their own."""
+        return "" if self.parts else self.unit
+
+    def decode(self, raw: bytes) -> Quantity:
+        """Reply bytes (plain, after the DI) -> Quantity; ValueError names the DI."""
+        raw = bytes(raw)
+        unit = self.value_unit
+        try:
+            if self.encoding == "record":
+                return Quantity(raw.hex(" ").upper(), unit)
+            if self.block is None:
+                return Quantity(self._decode_one(raw), unit)
+            count, rest = divmod(len(raw), self.length)
+            if rest or not 1 <= count <= self.block:
+                raise ValueError(f"{len(raw)} bytes are not 1..{self.block} elements of "
+                                 f"{self.length} bytes")
+            elements = (raw[i:i + self.length] for i in range(0, len(raw), self.length))
+            return Quantity(tuple(self._decode_one(e) for e in elements), unit)
+        except ValueError as exc:
+            raise ValueError(f"{self._label()}: {exc}") from None
+
+    def encode(self, value: Any) -> bytes:
+        """Value (as decode gives it) -> bytes; a block takes a sequence of element values,
+        a composite item a Record or a mapping of part name to value."""
+        try:
+            if self.encoding == "record":
+                return bytes.fromhex(value)
+            if self.block is None:
+                return self._encode_one(value)
+            values = tuple(value)
+            if not 1 <= len(values) <= self.block:
+                raise ValueError(f"{len(values)} elements are not 1..{self.block}")
+            return b"".join(self._encode_one(v) for v in values)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"{self._label()}: {exc}") from None
+
+    def _decode_one(self, raw: bytes) -> Any:
+        if len(raw) != self.length:
+            raise ValueError(f"expected {self.length} bytes, got {len(raw)}")
+        if not self.parts:
+            return self.fields[0].decode(raw)
+        parts, offset = [], 0
+        for name, part in zip(self.parts, self.fields, strict=True):
+            parts.append((name, Quantity(part.decode(raw[offset:offset + part.length]),
+                                         part.unit)))
+            offset += part.length
+        return Record(tuple(parts))
+
+    def _encode_one(self, value: Any) -> bytes:
+        if not self.parts:
+            return self.fields[0].encode(value)
+        if isinstance(value, Record):
+            value = dict(value.parts)
+        if not isinstance(value, Mapping) or set(value) != set(self.parts):
+            raise ValueError(f"{value!r} is not a record of {', '.join(self.parts)}")
+        return b"".join(part.encode(value[name])
+                        for name, part in zip(self.parts, self.fields, strict=True))
+
+
+def _decode_moment(format: str, raw: bytes) -> datetime.datetime | str:
+    """YYMMDDhhmm[ss] -> datetime; MMDDhhmm and DDhh (no year) -> ISO-like text."""
+    fields = [from_bcd(raw[i:i + 1]) for i in range(len(raw))][::-1]  # as printed
+    if format == "MMDDhhmm":
+        month, day, hour, minute = fields
+        datetime.datetime(2000, month, day, hour, minute)  # 2000 is a leap year: 29 Feb passes
+        return f"--{month:02d}-{day:02d}T{hour:02d}:{minute:02d}"
+    if format == "DDhh":
+        day, hour = fields
+        if not 1 <= day <= 28 or not 0 <= hour <= 23:
+            raise ValueError(f"day {day} hour {hour} is no settlement day (DD 1..28, hh 0..23)")
+        return f"day {day:02d} {hour:02d}h"
+    yy, month, day, hour, minute, *second = fields
+    return datetime.datetime(CENTURY + yy, month, day, hour, minute, *second)
+
+
+def _encode_moment(format: str, value: Any) -> bytes:
+    if format.startswith("YY"):
+        if not isinstance(value, datetime.datetime):
+            raise TypeError(f"{value!r} is not a date and time")
+        fields = [value.year - CENTURY, value.month, value.day, value.hour, value.minute]
+        if format.endswith("ss"):
+            fields.append(value.second)
+    else:
+        numbers = [int(n) for n in re.findall(r"\d+", str(value))]
+        if len(numbers) != len(format) // 2:
+            raise ValueError(f"{value!r} is not {format}")
+        fields = numbers
+    return b"".join(to_bcd(f, 1) for f in reversed(fields))
+
+
 def _decode_date(raw: bytes) -> datetime.date:
     weekday, day, month, yy = (from_bcd(raw[i:i + 1]) for i in range(4))
     date = datetime.date(CENTURY + yy, month, day)
@@ -202,16 +343,23 @@ class Catalogue(Mapping[int, DataItem]):
 
     @classmethod
     def load(cls, path: Path) -> Catalogue:
-        """Read a catalogue YAML: di_length, then sections each with a source and items."""
+        """Read a catalogue YAML: di_length, axes, then sections each with a source and items.
+
+        An item whose DI has {axis} in a byte is a family: one item per value of the axis
+        (its name's {axis} takes the value's name), and, for an axis with a `block` name, the
+        DI with FF in that byte, which reads the block of all of them."""
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
         di_length = doc["di_length"]
+        axes = {name: _Axis.from_data(name, data) for name, data in doc.get("axes", {}).items()}
         items = []
         for section in doc["sections"]:
             if not section.get("source"):
                 raise ValueError(f"{path.name}: a section has no source")
             for entry in section["items"]:
-                fields = dict(entry, di=int(entry["di"], 16), di_length=di_length)
-                items.append(DataItem(**fields))
+                try:
+                    items += _expand(dict(entry, di_length=di_length), axes)
+                except (KeyError, TypeError, ValueError) as exc:
+                    raise ValueError(f"{path.name}: item {entry.get('di')!r}: {exc}") from None
         return cls(items, di_length)
 
     def __getitem__(self, di: int) -> DataItem:
@@ -228,6 +376,73 @@ class Catalogue(Mapping[int, DataItem]):
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+@attrs.frozen
+class _Axis:
+    """How one DI byte varies within a family: its values (hex byte range), their names, and
+    the name of the block that FF in that byte reads (None: no block)."""
+
+    name: str
+    values: tuple[int, ...]
+    names: dict[int, str]  # value -> name; other values are named by `other`
+    other: str  # "tariff {n}": n is the value in decimal
+    block: str | None
+
+    @classmethod
+    def from_data(cls, name: str, data: dict) -> _Axis:
+        first, last = (int(v, 16) for v in data["values"].split("-"))
+        return cls(name, tuple(range(first, last + 1)),
+                   {int(k, 16): v for k, v in data.get("names", {}).items()},
+                   data.get("other", "{n}"), data.get("block"))
+
+    def label(self, value: int) -> str:
+        return self.names.get(value, self.other.format(n=value))
+
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def _expand(entry: dict, axes: dict[str, _Axis]) -> list[DataItem]:
+    """The items of one catalogue entry: itself, or every member of its family."""
+    template = entry.pop("di")
+    byte_axes = []  # (byte index from the left, axis)
+    text, index = template, 0
+    while text:
+        match = _PLACEHOLDER.match(text)
+        if match:
+            byte_axes.append((index, axes[match.group(1)]))
+            text = text[match.end():]
+        else:
+            text = text[2:]
+        index += 1
+    if not byte_axes:
+        return [DataItem(di=int(template, 16), **entry)]
+
+    def di_of(values: dict[str, int]) -> int:
+        return int(_PLACEHOLDER.sub(lambda m: f"{values[m.group(1)]:02X}", template), 16)
+
+    def name_of(labels: dict[str, str]) -> str:
+        return entry["name"].format(**labels)
+
+    items = []
+    choices = [[(axis.name, v) for v in axis.values] for _, axis in byte_axes]
+    for combination in itertools.product(*choices):
+        values = dict(combination)
+        labels = {name: axes[name].label(v) for name, v in values.items()}
+        items.append(DataItem(di=di_of(values), **dict(entry, name=name_of(labels))))
+    # FF in one axis' byte, every other axis at each of its values: the block of siblings.
+    for _, axis in byte_axes:
+        if axis.block is None:
+            continue
+        others = [c for (_, a), c in zip(byte_axes, choices, strict=True) if a is not axis]
+        for combination in itertools.product(*others):
+            values = dict(combination, **{axis.name: 0xFF})
+            labels = {name: axes[name].label(v) for name, v in combination}
+            labels[axis.name] = f"{axis.block} (block)"
+            items.append(DataItem(di=di_of(values), **dict(
+                entry, name=name_of(labels), block=len(axis.values), block_axis=axis.name)))
+    return items
 
 
 CATALOGUE = Catalogue.load(CATALOGUE_PATH)

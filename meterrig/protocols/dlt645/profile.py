@@ -1,17 +1,26 @@
-"""Meter profiles: what a DL/T 645 meter model declares it answers (data, see profiles.yaml)."""
+"""Meter profiles: what a DL/T 645 meter model declares it answers (data, see profiles.yaml).
+
+The shipped profiles and a user's own profile file (same schema, one profile) are read and
+checked by the same loader; every problem is reported as FILE:LINE: KEY: what is wrong.
+"""
 
 from __future__ import annotations
 
 from functools import cache
 from importlib import resources
+from pathlib import Path
+from typing import Any
 
 import attrs
-import yaml
 
-from .catalogue import CATALOGUE
-from .commands import DI_LENGTH
+from ...yamllines import DataFileError, LinedFile, looks_like_path
+from .catalogue import CATALOGUE, format_di
+from .commands import DI_LENGTH, PASSWORD_LEVEL_MAX
+from .frame import LIMITS
 
-FORWARD_TARIFF_BLOCK = 0x0001FF00  # total + one element a tariff
+TARIFFS_MAX: int = LIMITS["tariffs"]["max"]
+REPLY_DATA_MAX: int = LIMITS["frame"]["data_length_max"]["reply"]
+PHASES = (1, 3)  # single-phase, three-phase four-wire
 
 
 @attrs.frozen
@@ -24,10 +33,15 @@ class MeterProfile:
     max_reply_data: int
     data_items: tuple[int, ...]
     writable: dict[int, int]  # DI -> highest password level allowed to write it
+    phases: int = 1  # measuring elements the meter reports per phase items for (1 or 3)
 
     def value_length(self, item_length: int, di: int) -> int:
-        """Bytes of a value; the tariff block has one 4-byte element per tariff plus the total."""
-        return item_length * (self.tariffs + 1) if di == FORWARD_TARIFF_BLOCK else item_length
+        """Bytes of a value: a block has one element per sibling, a tariff block one per
+        tariff of this meter plus the total."""
+        item = CATALOGUE[di]
+        if item.block_axis == "tariff":
+            return item_length * (self.tariffs + 1)
+        return item_length * (item.block or 1)
 
     @property
     def long_items(self) -> tuple[int, ...]:
@@ -37,26 +51,133 @@ class MeterProfile:
                      > self.max_reply_data)
 
 
+class ProfileError(DataFileError):
+    """A profile file that does not describe a meter model."""
+
+
+# Each key of a profile: what it allows, and how its value is checked (None if it is fine).
+def _integer(low: int, high: int) -> Any:
+    return (f"an integer from {low} to {high}",
+            lambda v: isinstance(v, int) and not isinstance(v, bool) and low <= v <= high)
+
+
+_KEYS: dict[str, tuple[str, Any]] = {
+    "description": ("text", lambda v: isinstance(v, str) and bool(v.strip())),
+    "tariffs": _integer(1, TARIFFS_MAX),
+    "relay": ("true or false", lambda v: isinstance(v, bool)),
+    "relay_level": _integer(0, PASSWORD_LEVEL_MAX),
+    "max_reply_data": _integer(DI_LENGTH + 1, REPLY_DATA_MAX),
+    "phases": ("one of " + ", ".join(map(str, PHASES)), lambda v: v in PHASES),
+    "data_items": ("a list of data identifiers (8 hex digits, in quotes)",
+                   lambda v: isinstance(v, list) and bool(v)),
+    "writable": ("a mapping of data identifier to password level",
+                 lambda v: isinstance(v, dict)),
+}
+_OPTIONAL = {"phases"}
+_BUILT = ("data_items", "writable")  # converted from their YAML form, not taken as written
+
+
+def _di(value: Any) -> int | None:
+    if not isinstance(value, str) or len(value) != 8:
+        return None
+    try:
+        return int(value, 16)
+    except ValueError:
+        return None
+
+
+def _check_di(file: LinedFile, key: tuple, value: Any, problems: list[str]) -> int | None:
+    di = _di(value)
+    if di is None:
+        problems.append(f"{file.where(key)}: {value!r} is not a data identifier; expected "
+                        "8 hex digits in quotes, e.g. \"02010100\"")
+    elif di not in CATALOGUE:
+        problems.append(f"{file.where(key)}: DI {format_di(di)} is not in the DL/T 645-2007 "
+                        "catalogue (meterrig/protocols/dlt645/catalogue.yaml)")
+        return None
+    return di
+
+
+def _profile(file: LinedFile, name: str, body: Any, problems: list[str]) -> MeterProfile | None:
+    at = (name,)
+    if not isinstance(body, dict):
+        problems.append(f"{file.where(at)}: a profile is a mapping with keys "
+                        + ", ".join(_KEYS))
+        return None
+    before = len(problems)
+    # A MeterProfile field without a check in _KEYS is still allowed (taken as written).
+    allowed = [*_KEYS, *(f.name for f in attrs.fields(MeterProfile)
+                         if f.name not in _KEYS and f.name not in ("name", *_BUILT))]
+    for key in body:
+        if key not in allowed:
+            problems.append(f"{file.where((*at, key))}: unknown key {key!r}; allowed: "
+                            + ", ".join(allowed))
+    for key, (expected, ok) in _KEYS.items():
+        if key not in body:
+            if key not in _OPTIONAL:
+                problems.append(f"{file.where(at)}: missing key {key!r}: expected {expected}")
+        elif not ok(body[key]):
+            problems.append(f"{file.where((*at, key))}: got {body[key]!r}; expected {expected}")
+    items = body.get("data_items") if isinstance(body.get("data_items"), list) else []
+    data_items = tuple(_check_di(file, (*at, "data_items", i), v, problems)
+                       for i, v in enumerate(items))
+    writable = {}
+    for di_text, level in (body.get("writable") or {}).items() \
+            if isinstance(body.get("writable"), dict) else ():
+        di = _check_di(file, (*at, "writable", di_text), di_text, problems)
+        if not (isinstance(level, int) and 0 <= level <= PASSWORD_LEVEL_MAX):
+            problems.append(f"{file.where((*at, 'writable', di_text))}: password level "
+                            f"{level!r}; expected an integer from 0 to {PASSWORD_LEVEL_MAX}")
+        writable[di] = level
+    if len(problems) > before:
+        return None
+    return MeterProfile(name=name, data_items=data_items, writable=writable,
+                        **{k: v for k, v in body.items() if k not in _BUILT})
+
+
+def load_profiles(path: Path, text: str | None = None) -> dict[str, MeterProfile]:
+    """Every profile of a profiles file; ProfileError lists every problem as FILE:LINE."""
+    try:
+        file = LinedFile(path, text)
+    except DataFileError as error:
+        raise ProfileError(error.problems) from None
+    if not isinstance(file.data, dict) or not file.data:
+        raise ProfileError([f"{file.where(())}: a profile file is a mapping of a profile name "
+                            "to its keys (see meterrig/protocols/dlt645/profiles.yaml)"])
+    problems: list[str] = []
+    result = {str(name): _profile(file, str(name), body, problems)
+              for name, body in file.data.items()}
+    if problems:
+        raise ProfileError(problems)
+    return result
+
+
 @cache
 def profiles() -> dict[str, MeterProfile]:
-    text = resources.files(__package__).joinpath("profiles.yaml").read_text()
-    return {
-        name: MeterProfile(
-            name=name,
-            description=body["description"],
-            tariffs=body["tariffs"],
-            relay=body["relay"],
-            relay_level=body["relay_level"],
-            max_reply_data=body["max_reply_data"],
-            data_items=tuple(int(di, 16) for di in body["data_items"]),
-            writable={int(di, 16): level for di, level in body["writable"].items()},
-        )
-        for name, body in yaml.safe_load(text).items()
-    }
+    """The shipped profiles, by name."""
+    shipped = resources.files(__package__).joinpath("profiles.yaml")
+    return load_profiles(Path(str(shipped)), shipped.read_text(encoding="utf-8"))
+
+
+@cache
+def profile_file(path: str | Path) -> MeterProfile:
+    """A user's own profile file: the same schema as profiles.yaml, one profile."""
+    path = Path(path)
+    if not path.is_file():
+        raise ProfileError([f"{path}: no such profile file"])
+    found = load_profiles(path)
+    if len(found) != 1:
+        raise ProfileError([f"{path}: holds {len(found)} profiles ({', '.join(found)}); "
+                            "a meter's own profile file holds exactly one"])
+    return next(iter(found.values()))
 
 
 def profile(name: str) -> MeterProfile:
+    """A shipped profile by name, or a profile file by path."""
+    if looks_like_path(name):
+        return profile_file(name)
     try:
         return profiles()[name]
     except KeyError:
-        raise KeyError(f"no meter profile {name!r}; known: {', '.join(profiles())}") from None
+        raise KeyError(f"no meter profile {name!r}; known: {', '.join(profiles())} (or give "
+                       "the path of your own profile file)") from None

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import attrs
 import yaml
 from pymodbus.client.mixin import ModbusClientMixin
 
+from ...yamllines import DataFileError, LinedFile, looks_like_path
 from .pdu import READ_HOLDING, READ_INPUT
 
 DATATYPES = {
@@ -39,7 +41,12 @@ POWERS = ("active power", "apparent power", "reactive power")
 
 
 class MapError(ValueError):
-    """A register map file that does not describe a meter consistently."""
+    """A register map file that does not describe a meter consistently; `key` is where in the
+    file (("registers", NAME, FIELD)), for the line of a user's map file."""
+
+    def __init__(self, message: str, key: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 @attrs.frozen
@@ -166,15 +173,22 @@ class RegisterMap:
 def _register(map_name: str, name: str, data: dict, defaults: dict) -> Register:
     where = f"register map {map_name}: register {name!r}"
     known = {f.name for f in attrs.fields(Register)} - {"name"}
+    at = ("registers", name)
+    if not isinstance(data, dict):
+        raise MapError(f"{where}: a register is a mapping of its keys ({sorted(known)})", at)
     unknown = set(data) - known
     if unknown:
-        raise MapError(f"{where}: unknown keys {sorted(unknown)}; known: {sorted(known)}")
+        raise MapError(f"{where}: unknown keys {sorted(unknown)}; known: {sorted(known)}",
+                       (*at, sorted(unknown)[0]))
     fields = {**defaults, **data}
     if "codes" in fields:
         fields["codes"] = {int(k): v for k, v in fields["codes"].items()}
     if "allowed" in fields:
         fields["allowed"] = tuple(fields["allowed"])
-    register = Register(name=name, **fields)
+    try:
+        register = Register(name=name, **fields)
+    except TypeError as exc:  # a key it cannot do without: table, address, type
+        raise MapError(f"{where}: {exc}".replace("__init__() ", ""), at) from None
     for field, value, choices in (("table", register.table, TABLES),
                                   ("type", register.type, DATATYPES),
                                   ("word_order", register.word_order, ("big", "little")),
@@ -183,24 +197,32 @@ def _register(map_name: str, name: str, data: dict, defaults: dict) -> Register:
                                   ("applies", register.applies, APPLIES),
                                   ("accuracy_of", register.accuracy_of, ACCURACY_BASES)):
         if value not in choices:
-            raise MapError(f"{where}: {field} {value!r} is not one of {list(choices)}")
+            raise MapError(f"{where}: {field} {value!r} is not one of {list(choices)}",
+                           (*at, field))
     if register.writable and register.table != "holding":
-        raise MapError(f"{where}: only holding registers can be written")
+        raise MapError(f"{where}: only holding registers can be written", (*at, "writable"))
     if (register.accuracy_of == "range maximum") != (register.range_maximum is not None):
         raise MapError(f"{where}: range_maximum goes with accuracy_of: range maximum, and only "
-                       "with it")
+                       "with it", (*at, "range_maximum"))
     if register.accuracy_of == "nominal" and register.quantity not in (
             *POWERS, "voltage", "current", "frequency", "power factor"):
-        raise MapError(f"{where}: {register.quantity} has no nominal value in the rating")
+        raise MapError(f"{where}: {register.quantity} has no nominal value in the rating",
+                       (*at, "accuracy_of"))
     return register
 
 
 def load_map(name: str, text: str) -> RegisterMap:
     data = yaml.safe_load(text)
+    if not isinstance(data, dict) or not isinstance(data.get("registers"), dict):
+        raise MapError(f"register map {name}: a map is a mapping with keys {list(MAP_KEYS)}, "
+                       "its registers a mapping of name to register")
     unknown = set(data) - set(MAP_KEYS)
     if unknown:
         raise MapError(f"register map {name}: unknown keys {sorted(unknown)}; known: "
-                       f"{list(MAP_KEYS)}")
+                       f"{list(MAP_KEYS)}", (sorted(unknown)[0],))
+    missing = [key for key in ("description", "source") if key not in data]
+    if missing:
+        raise MapError(f"register map {name}: missing key {missing[0]!r}")
     defaults = {"word_order": data.get("word_order", "big")}
     registers = {n: _register(name, n, r, defaults) for n, r in data["registers"].items()}
     result = RegisterMap(name=name, description=data["description"], source=data["source"],
@@ -209,16 +231,19 @@ def load_map(name: str, text: str) -> RegisterMap:
     for register in registers.values():
         if result.pairs and register.address % 2:
             raise MapError(f"register map {name}: {register.name} at {register.address:04X} is "
-                           "odd, but the map reads in even-aligned pairs")
+                           "odd, but the map reads in even-aligned pairs",
+                           ("registers", register.name, "address"))
         # Phases are numbered on a polyphase map only; a single-phase map's values have none.
         if register.phase is not None and (result.phases == 1
                                            or not 1 <= register.phase <= result.phases):
             raise MapError(f"register map {name}: {register.name} is on phase {register.phase}, "
-                           f"but the map has {result.phases} phase(s)")
+                           f"but the map has {result.phases} phase(s)",
+                           ("registers", register.name, "phase"))
         for other in registers.values():
             if other is not register and other.function == register.function \
                     and set(other.addresses) & set(register.addresses):
-                raise MapError(f"register map {name}: {register.name} and {other.name} overlap")
+                raise MapError(f"register map {name}: {register.name} and {other.name} overlap",
+                               ("registers", register.name, "address"))
     return result
 
 
@@ -227,7 +252,24 @@ def _maps_dir():
 
 
 @cache
+def map_file(path: str | Path) -> RegisterMap:
+    """A user's own register map file (the schema of maps/*.yaml); MapError names FILE:LINE."""
+    path = Path(path)
+    try:
+        file = LinedFile(path)
+    except DataFileError as error:
+        raise MapError(str(error)) from None
+    try:
+        return load_map(path.stem, path.read_text(encoding="utf-8"))
+    except MapError as error:
+        raise MapError(f"{file.where(error.key)}: {error}", error.key) from None
+
+
+@cache
 def register_map(name: str) -> RegisterMap:
+    """A shipped map by name, or a user's map file by path."""
+    if looks_like_path(name):
+        return map_file(name)
     path = _maps_dir().joinpath(f"{name}.yaml")
     if not path.is_file():
         raise KeyError(f"no register map {name!r}; known: {', '.join(map_names())}")
