@@ -91,9 +91,10 @@ class Measurement:
         if self.verdict == Outcome.SKIPPED:
             return f"{where}{self.name} skipped{detail} ({self.clause})"
         if self.limits is not None:
-            bound = f"within {self.limits} {self.unit}".rstrip()
+            against = f"{self.limits} {self.unit}".rstrip()
+            bound = f"within {against}"
         else:
-            bound = f"= {self.expected}"
+            against = bound = f"= {self.expected}"
         if self.value is None:  # not measurable on this rig
             return f"{where}{self.name} not measured, cannot be judged {bound}{detail} " \
                    f"({self.clause})"
@@ -101,9 +102,9 @@ class Measurement:
         if self.uncertainty is not None:
             value += f" ± {self.uncertainty:g}"
         shown = f"{value} {self.unit}".rstrip()
-        sense = {Outcome.PASS: "is", Outcome.FAIL: "is not"}.get(self.verdict,
-                                                                 "is inconclusive against")
-        return f"{where}{self.name} {shown} {sense} {bound}{detail} ({self.clause})"
+        judged = {Outcome.PASS: f"is {bound}", Outcome.FAIL: f"is not {bound}"}.get(
+            self.verdict, f"is inconclusive against {against}")
+        return f"{where}{self.name} {shown} {judged}{detail} ({self.clause})"
 
     def to_record(self) -> dict:
         record = attrs.asdict(self, recurse=True)
