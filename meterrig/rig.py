@@ -132,7 +132,7 @@ def _link(bus: BusConfig) -> Link:
 
 def declared_resolution(bus: BusConfig) -> Resolution | None:
     return None if bus.timing is None else resolution.declared(
-        bus.timing.resolution_ms, f"the rig file (buses.{bus.name}.timing)")
+        bus.timing.resolution_ms, "the rig file")
 
 
 def expected_resolution(config: RigConfig, name: str) -> Resolution | str:

@@ -33,8 +33,8 @@ def judge_figure(exchange: Exchange, figure: TimingFigure, **where: Any) -> Meas
     if figure.floor is not None and figure.value + figure.uncertainty < figure.floor:
         return inconclusive(
             figure.name, figure.value, "ms", figure.limits, clause,
-            f"{RIG_FAULT} {figure.value:g} ± {figure.uncertainty:g} ms is impossible: "
-            f"{figure.impossible}. The rig dates bytes wrongly: an adapter that hears its own "
+            f"{RIG_FAULT} impossible, {figure.impossible}. The rig dates bytes wrongly: an "
+            "adapter that hears its own "
             f"request (buses.{exchange.bus}.echo), one that buffers the reply, or a wrong "
             f"timing declaration (buses.{exchange.bus}.timing, now {resolution})",
             uncertainty=figure.uncertainty, detail=label, **where)
