@@ -10,6 +10,7 @@ import time
 import tty
 from datetime import UTC, datetime
 
+import attrs
 import pytest
 
 from meterrig.limits import dlt645
@@ -257,7 +258,7 @@ def test_the_echo_is_stripped_and_dates_the_request_end(echoing):
         exchange = link.exchange(b"ask\n", LineSplitter(), reply_window=1.0, byte_gap_limit=1.0)
     assert exchange.echo == b"ask\n" and not exchange.echo_fault
     assert exchange.reply == b"hello\n"  # never the echo
-    assert exchange.t_request_end - exchange.t_write == pytest.approx(4 * CHAR, abs=0.010)
+    assert exchange.t_request_end - exchange.t_write == pytest.approx(4 * CHAR, abs=0.015)
     assert exchange.response_delay == pytest.approx(0.060, abs=0.015)
 
 
@@ -271,6 +272,13 @@ def test_an_echo_that_differs_is_a_collision_not_the_reply(echoing):
     assert "collision" in exchange.echo_fault
     assert exchange.reply == b"hello\n"
     assert exchange.to_record()["echo_fault"] == exchange.echo_fault
+
+
+def test_an_echo_shows_the_requests_secrets_masked():
+    exchange = attrs.evolve(exchange_with(0.040, resolution.declared(1.0)), echo=b"a\x00k\n",
+                            secret_spans=((1, 2),))
+    assert exchange.echo_shown() == "61 ** 6B 0A"
+    assert "(sent **, heard **)" in exchange.echo_fault
 
 
 @pytest.mark.parametrize("peer", [{"reply": b"hello\n", "delay": 0.030}], indirect=True)

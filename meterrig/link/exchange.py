@@ -98,6 +98,10 @@ class Exchange:
         """The request as hex with its secret bytes masked."""
         return self._shown(self.request)
 
+    def echo_shown(self) -> str | None:
+        """The echo as hex with the request's secret bytes masked (None: no echo)."""
+        return None if self.echo is None else self._shown(self.echo)
+
     def to_record(self) -> dict:
         """Plain data for traces and reports (monotonic times made relative to the write)."""
         return {
@@ -116,6 +120,6 @@ class Exchange:
             "reply_window_ms": round(self.reply_window * 1e3, 3),
             "resolution_ms": None if self.resolution.seconds is None
             else round(self.resolution.seconds * 1e3, 3),
-            "echo": None if self.echo is None else self._shown(self.echo),
+            "echo": self.echo_shown(),
             "echo_fault": self.echo_fault,
         }
