@@ -354,8 +354,10 @@ def exchange_with(td: float, timing: resolution.Resolution) -> Exchange:
 def test_an_impossible_figure_is_a_rig_fault_not_a_verdict():
     td, tb = judge_exchange(exchange_with(-0.200, resolution.declared(1.0)), "dlt645-2007")
     assert td.verdict == Outcome.INCONCLUSIVE and td.value == -200.0
-    assert td.detail.startswith("rig fault: -200 ± 1 ms is impossible: a reply cannot begin "
-                                "before the request has ended")
+    assert td.detail.startswith("rig fault: impossible, a reply cannot begin before the "
+                                "request has ended")
+    assert td.describe().startswith("response delay Td -200 ± 1 ms is inconclusive against "
+                                    "20…500 ms: rig fault: ")
     assert "buses.rs485-1.echo" in td.detail and "buses.rs485-1.timing" in td.detail
     assert tb.verdict == Outcome.PASS
 
