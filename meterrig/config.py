@@ -55,6 +55,17 @@ class Rs485Config:
 
 
 @attrs.frozen
+class TimingConfig:
+    """A bus's declared timing resolution (buses.NAME.timing)."""
+
+    resolution_ms: float | None  # None: unpaced, no timing figure can be measured
+
+
+UNPACED = "unpaced"
+ECHO_AUTO = "auto"
+
+
+@attrs.frozen
 class BusConfig:
     name: str
     port: str | None = None  # None only on the simulated bench, which provides the port
@@ -65,6 +76,8 @@ class BusConfig:
     rs485: Rs485Config | None = None
     reply_timeout_ms: int = 1000
     retries: int = 1
+    timing: TimingConfig | None = None  # None: the link decides when it opens
+    echo: bool | None = None  # does the adapter hear itself; None: found when the bus opens
 
 
 @attrs.frozen
@@ -120,8 +133,19 @@ class SimMeterConfig:
 
 
 @attrs.frozen
+class SimBusConfig:
+    name: str
+    echo: bool = False  # the simulated adapter writes each request back as it leaves
+
+
+@attrs.frozen
 class SimulationConfig:
     meters: dict[int, SimMeterConfig] = attrs.Factory(dict)
+    buses: dict[str, SimBusConfig] = attrs.Factory(dict)
+
+    def bus(self, name: str) -> SimBusConfig:
+        """The settings of a simulated bus (the defaults if not listed)."""
+        return self.buses.get(name, SimBusConfig(name=name))
 
     def meter(self, number: int) -> SimMeterConfig:
         """The settings of the simulated meter at a position (the defaults if not listed)."""
@@ -538,6 +562,15 @@ def _names(value: Any) -> list[str]:
 _NAMES = _Check("a list of names", _names)
 
 
+def _echo(value: Any) -> bool | None:
+    if value == ECHO_AUTO:
+        return None
+    return _boolean(value)
+
+
+_ECHO = _Check(f"true, false or {ECHO_AUTO}", _echo)
+
+
 def _given(**values: Any) -> dict[str, Any]:
     """The keyword arguments for a schema class: absent keys leave its defaults."""
     return {name: value for name, value in values.items() if value is not _ABSENT}
@@ -596,12 +629,13 @@ class _Section:
 _TOP_KEYS = ("name", "clock", "buses", "positions", "instruments", "simulation",
              "running_simulation")
 _BUS_KEYS = ("port", "baudrate", "parity", "bytesize", "stopbits", "rs485", "reply_timeout_ms",
-             "retries")
+             "retries", "timing", "echo")
 _RS485_KEYS = ("rts_level_for_tx", "rts_level_for_rx", "delay_before_tx", "delay_before_rx")
 _POSITION_KEYS = ("position", "bus", "protocol", "address", "profile", "serial", "accuracy", "un",
                   "ib", "imax", "fn", "constant", "elements", "password", "operator")
 _INSTRUMENT_KEYS = ("resource", "driver", "timeout_ms")
 _SIM_METER_KEYS = ("response_delay_ms", "clock_offset_s", "defects", "error_percent")
+_SIM_BUS_KEYS = ("echo",)
 
 
 def _rig(report: _Report, path: Path, data: Any, known_defects: Collection[str] | None,
@@ -629,8 +663,8 @@ def _rig(report: _Report, path: Path, data: Any, known_defects: Collection[str] 
     simulation = None
     if simulated:
         numbers = {p.number for p in positions if p.number is not None}
-        simulation = _simulation(report, top.section("simulation", ("meters",)), numbers,
-                                 known_defects)
+        simulation = _simulation(report, top.section("simulation", ("meters", "buses")),
+                                 numbers, known_defects, buses)
     if report.problems:
         return None
     return RigConfig(
@@ -691,7 +725,24 @@ def _bus(report: _Report, at: _Path, name: str, data: Any, simulated: bool) -> B
         rs485=_rs485(rs485) if rs485 else _ABSENT,
         reply_timeout_ms=bus.get("reply_timeout_ms", _integer(1)),
         retries=bus.get("retries", _integer(0)),
+        timing=_timing(report, bus),
+        echo=bus.get("echo", _ECHO),
     ))
+
+
+def _timing(report: _Report, bus: _Section) -> Any:
+    """buses.NAME.timing: `unpaced`, or {resolution_ms: X}."""
+    value = bus.data.get("timing", _ABSENT)
+    if value is _ABSENT or value is _BROKEN:
+        return _ABSENT
+    if isinstance(value, dict):
+        declared = _Section(report, bus.at("timing"), value, ("resolution_ms",))
+        return TimingConfig(declared.get("resolution_ms", _number(0, above=True), required=True))
+    if value == UNPACED:
+        return TimingConfig(None)
+    report.add(bus.at("timing"), f"got {_show(value)}; expected {UNPACED!r} or a mapping "
+               "{resolution_ms: a number > 0}")
+    return None
 
 
 def _rs485(section: _Section) -> Rs485Config:
@@ -834,7 +885,7 @@ def _profile_files(report: _Report, path: Path, positions: list[PositionConfig],
 
 
 def _simulation(report: _Report, section: _Section | None, numbers: set[int],
-                known_defects: Collection[str] | None) -> SimulationConfig:
+                known_defects: Collection[str] | None, buses: Any) -> SimulationConfig:
     meters = section.get("meters", _MAPPING) if section else _ABSENT
     result = {}
     for number, data in (meters if isinstance(meters, dict) else {}).items():
@@ -856,7 +907,22 @@ def _simulation(report: _Report, section: _Section | None, numbers: set[int],
             defects=tuple(defects) if isinstance(defects, list) else defects,
             error_percent=meter.get("error_percent", _number()),
         ))
-    return SimulationConfig(meters=result)
+    return SimulationConfig(meters=result, buses=_sim_buses(report, section, buses))
+
+
+def _sim_buses(report: _Report, section: _Section | None, buses: Any) -> dict[str, SimBusConfig]:
+    listed = section.get("buses", _MAPPING) if section else _ABSENT
+    names = buses if isinstance(buses, dict) else {}
+    result = {}
+    for name, data in (listed if isinstance(listed, dict) else {}).items():
+        at = ("simulation", "buses", str(name))
+        if name not in names:
+            report.add(at, f"no bus {name!r}{_suggest(str(name), names)}; buses defined: "
+                       + (", ".join(names) or "none"))
+            continue
+        bus = _Section(report, at, data, _SIM_BUS_KEYS)
+        result[name] = SimBusConfig(name=name, **_given(echo=bus.get("echo", _BOOL)))
+    return result
 
 
 # --- the API -----------------------------------------------------------------------------------
@@ -908,7 +974,8 @@ def dump_rig(config: RigConfig) -> str:
         data["simulation"] = {"meters": {n: {
             "response_delay_ms": m.response_delay_ms, "clock_offset_s": m.clock_offset_s,
             "defects": [_literal(d) for d in m.defects], "error_percent": m.error_percent,
-        } for n, m in config.simulation.meters.items()}}
+        } for n, m in config.simulation.meters.items()},
+            "buses": {name: {"echo": b.echo} for name, b in config.simulation.buses.items()}}
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
@@ -931,6 +998,9 @@ def _dump_bus(bus: BusConfig) -> dict[str, Any]:
         "bytesize": bus.bytesize, "stopbits": bus.stopbits,
         "rs485": attrs.asdict(bus.rs485) if bus.rs485 else None,
         "reply_timeout_ms": bus.reply_timeout_ms, "retries": bus.retries,
+        "timing": None if bus.timing is None else UNPACED if bus.timing.resolution_ms is None
+        else {"resolution_ms": bus.timing.resolution_ms},
+        "echo": ECHO_AUTO if bus.echo is None else bus.echo,
     })
 
 

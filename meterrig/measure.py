@@ -10,12 +10,20 @@ from __future__ import annotations
 import json
 import threading
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any
 
 import attrs
 
-PASS, FAIL = "pass", "fail"
+
+class Outcome(StrEnum):
+    """A measurement's verdict (its `verdict` field in measurements.jsonl)."""
+
+    PASS = "pass"  # the value, with its uncertainty, lies inside the limits
+    FAIL = "fail"  # the value, with its uncertainty, lies wholly outside them
+    INCONCLUSIVE = "inconclusive"  # neither: the rig cannot tell (the detail says why)
+    SKIPPED = "skipped"  # not measured: the test was skipped (the detail says why)
 
 
 @attrs.frozen
@@ -31,6 +39,22 @@ class Limits:
     def admit(self, value: float) -> bool:
         return (self.low is None or value >= self.low) and (self.high is None or value <= self.high)
 
+    def verdict(self, value: float, uncertainty: float | None = None,
+                unit: str = "") -> tuple[Outcome, str]:
+        """The judging rule: PASS only when value ± uncertainty lies inside the limits, FAIL
+        only when it lies wholly outside, otherwise INCONCLUSIVE with the reason."""
+        u = uncertainty or 0.0
+        if (self.low is not None and value + u < self.low) or \
+                (self.high is not None and value - u > self.high):
+            return Outcome.FAIL, ""
+        if self.admit(value - u) and self.admit(value + u):
+            return Outcome.PASS, ""
+        near = self.low if self.low is not None and value - u < self.low else self.high
+        unit = f" {unit}" if unit else ""
+        return Outcome.INCONCLUSIVE, (f"{value:g} ± {u:g}{unit} reaches across the limit "
+                                      f"{near:g}{unit}: the rig cannot tell which side of it "
+                                      "the true value is")
+
     def __str__(self) -> str:
         if self.low is not None and self.high is not None:
             return f"{self.low:g}…{self.high:g}"
@@ -45,35 +69,50 @@ class Measurement:
     value: Any
     unit: str
     clause: str
-    verdict: str
+    verdict: Outcome
     limits: Limits | None = None
     expected: Any = None  # for checks of a value against one expected value
     position: int | None = None
     test: str = ""
     time: str = attrs.field(factory=lambda: datetime.now(UTC).isoformat())
     detail: str = ""
+    uncertainty: float | None = None  # ± in the value's unit; None when the value is exact
 
     @property
     def passed(self) -> bool:
-        return self.verdict == PASS
+        return self.verdict == Outcome.PASS
+
+    @property
+    def failed(self) -> bool:
+        return self.verdict == Outcome.FAIL
 
     def describe(self) -> str:
         """One line a QA engineer can act on."""
         where = f"position {self.position}: " if self.position is not None else ""
-        value = f"{self.value:g}" if isinstance(self.value, float) else f"{self.value}"
-        shown = f"{value} {self.unit}".rstrip()
-        if self.limits is not None:
-            bound = f"within {self.limits} {self.unit}".rstrip()
-        else:
-            bound = f"= {self.expected}"
-        sense = "is" if self.passed else "is not"
         detail = f": {self.detail}" if self.detail else ""
-        return f"{where}{self.name} {shown} {sense} {bound}{detail} ({self.clause})"
+        if self.verdict == Outcome.SKIPPED:
+            return f"{where}{self.name} skipped{detail} ({self.clause})"
+        if self.limits is not None:
+            against = f"{self.limits} {self.unit}".rstrip()
+            bound = f"within {against}"
+        else:
+            against = bound = f"= {self.expected}"
+        if self.value is None:  # not measurable on this rig
+            return f"{where}{self.name} not measured, cannot be judged {bound}{detail} " \
+                   f"({self.clause})"
+        value = f"{self.value:g}" if isinstance(self.value, float) else f"{self.value}"
+        if self.uncertainty is not None:
+            value += f" ± {self.uncertainty:g}"
+        shown = f"{value} {self.unit}".rstrip()
+        judged = {Outcome.PASS: f"is {bound}", Outcome.FAIL: f"is not {bound}"}.get(
+            self.verdict, f"is inconclusive against {against}")
+        return f"{where}{self.name} {shown} {judged}{detail} ({self.clause})"
 
     def to_record(self) -> dict:
         record = attrs.asdict(self, recurse=True)
         record["value"] = _plain(self.value)
         record["expected"] = _plain(self.expected)
+        record["verdict"] = str(self.verdict)
         return record
 
 
@@ -81,19 +120,49 @@ def _plain(value: Any) -> Any:
     return value if value is None or isinstance(value, (int, float, str, bool)) else str(value)
 
 
-def judge(name: str, value: float, unit: str, limits: Limits, clause: str,
-          **where: Any) -> Measurement:
+def _joined(*parts: str) -> str:
+    return "; ".join(part for part in parts if part)
+
+
+def judge(name: str, value: float, unit: str, limits: Limits, clause: str, *,
+          uncertainty: float | None = None, detail: str = "", **where: Any) -> Measurement:
+    """A value judged against limits by the rule of `Limits.verdict`; limits in another unit
+    are refused."""
     if limits.unit and limits.unit != unit:
         raise ValueError(f"{name}: a value in {unit!r} judged against limits in "
                          f"{limits.unit!r} ({limits.source})")
+    verdict, reason = limits.verdict(value, uncertainty, unit)
     return Measurement(name=name, value=value, unit=unit, clause=clause, limits=limits,
-                       verdict=PASS if limits.admit(value) else FAIL, **where)
+                       verdict=verdict, uncertainty=uncertainty,
+                       detail=_joined(reason, detail), **where)
+
+
+def unmeasurable(name: str, unit: str, limits: Limits, clause: str, reason: str, *,
+                 detail: str = "", **where: Any) -> Measurement:
+    """A figure this rig cannot measure at all (e.g. timing on an unpaced link): INCONCLUSIVE,
+    with no value and the reason."""
+    return Measurement(name=name, value=None, unit=unit, clause=clause, limits=limits,
+                       verdict=Outcome.INCONCLUSIVE, detail=_joined(reason, detail), **where)
+
+
+def inconclusive(name: str, value: Any, unit: str, limits: Limits, clause: str, reason: str, *,
+                 uncertainty: float | None = None, detail: str = "", **where: Any) -> Measurement:
+    """A measured value that says nothing about the device (a rig fault: the reason says so)."""
+    return Measurement(name=name, value=value, unit=unit, clause=clause, limits=limits,
+                       verdict=Outcome.INCONCLUSIVE, uncertainty=uncertainty,
+                       detail=_joined(reason, detail), **where)
+
+
+def skipped(name: str, reason: str, clause: str = "", **where: Any) -> Measurement:
+    """A test that did not run its checks, recorded so the measurements show it."""
+    return Measurement(name=name, value=None, unit="", clause=clause, verdict=Outcome.SKIPPED,
+                       detail=reason, **where)
 
 
 def compare(name: str, value: Any, expected: Any, clause: str, unit: str = "",
             **where: Any) -> Measurement:
     return Measurement(name=name, value=value, unit=unit, clause=clause, expected=expected,
-                       verdict=PASS if value == expected else FAIL, **where)
+                       verdict=Outcome.PASS if value == expected else Outcome.FAIL, **where)
 
 
 class MeasurementLog:

@@ -17,7 +17,10 @@ import serial.rs485
 from .clock import RigClock
 from .config import BusConfig, PositionConfig, RigConfig, load_rig
 from .instruments import open_instrument
+from .link import resolution
+from .link.resolution import Resolution
 from .link.serial_link import Link
+from .link.wire import character_time
 from .meter import EnergyMeter
 from .protocols.dlt645.client import Dlt645Client
 from .protocols.dlt645.commands import Auth
@@ -26,6 +29,7 @@ from .protocols.dlt645.profile import profile_file, profiles
 from .protocols.modbus.client import ModbusClient
 from .protocols.modbus.meter import ModbusMeter
 from .protocols.modbus.registers import map_file, map_names, register_map
+from .sim.bench import SIMULATED_BUS_RESOLUTION
 from .sim.defects import DEFECTS
 from .sim.launcher import running_bench
 
@@ -123,7 +127,28 @@ def _link(bus: BusConfig) -> Link:
             delay_before_rx=bus.rs485.delay_before_rx,
         )
     return Link(bus.name, bus.port, baudrate=bus.baudrate, parity=bus.parity,
-                bytesize=bus.bytesize, stopbits=bus.stopbits, rs485=rs485)
+                bytesize=bus.bytesize, stopbits=bus.stopbits, rs485=rs485,
+                timing=declared_resolution(bus), echo=bus.echo)
+
+
+def declared_resolution(bus: BusConfig) -> Resolution | None:
+    return None if bus.timing is None else resolution.declared(
+        bus.timing.resolution_ms, "the rig file")
+
+
+def expected_resolution(config: RigConfig, name: str) -> Resolution | str:
+    """A bus's timing resolution as far as it can be told before the bus opens (for report
+    headers); the link decides for itself when it opens."""
+    bus = config.buses[name]
+    if bus.timing is not None:
+        return declared_resolution(bus)
+    if bus.port is None:  # the simulated bench provides the port, and declares its timing
+        return SIMULATED_BUS_RESOLUTION
+    try:
+        return resolution.of_port(bus.port, character_time(bus.baudrate, bus.bytesize,
+                                                           bus.parity, bus.stopbits))
+    except OSError as exc:
+        return f"decided when the bus opens ({bus.port}: {exc.strerror})"
 
 
 @contextmanager

@@ -15,7 +15,9 @@ from meterrig.config import (
     RigConfig,
     RigFileError,
     Rs485Config,
+    SimBusConfig,
     SimMeterConfig,
+    TimingConfig,
     dump_rig,
     load_rig,
 )
@@ -490,6 +492,50 @@ def test_dump_round_trips_elements(tmp_path):
     rig = load_rig(write(tmp_path, edit("    imax: 60", "    imax: 60\n    elements: 2")),
                    environ=ENV)
     assert reload(tmp_path, rig, ENV).position(1).elements == 2
+
+
+# --- timing and echo of a bus ------------------------------------------------------------------
+
+TIMED = edit("    port: rfc2217://192.0.2.10:7002\n",
+             "    port: rfc2217://192.0.2.10:7002\n    timing: unpaced\n    echo: true\n",
+             edit("    parity: E\n", "    parity: E\n    timing: {resolution_ms: 1.5}\n"))
+
+
+def test_bus_timing_and_echo_are_read_and_dumped(tmp_path):
+    meters = SIMULATION.replace("    7: {response_delay_ms: 10}\n", "")
+    rig = load_rig(write(tmp_path, TIMED + meters + "  buses:\n    rs485-2: {echo: true}\n"),
+                   environ=ENV)
+    assert rig.buses["rs485-1"].timing == TimingConfig(1.5)
+    assert rig.buses["rs485-1"].echo is None  # auto: the link finds out when it opens
+    assert (rig.buses["rs485-2"].timing, rig.buses["rs485-2"].echo) == (TimingConfig(None), True)
+    assert rig.simulation.bus("rs485-2") == SimBusConfig("rs485-2", echo=True)
+    assert rig.simulation.bus("rs485-1") == SimBusConfig("rs485-1", echo=False)
+    assert reload(tmp_path, rig, ENV) == rig
+    assert "echo: auto" in dump_rig(rig) and "timing: unpaced" in dump_rig(rig)
+
+
+@pytest.mark.parametrize(("written", "message"), [
+    ("timing: paced",
+     "got 'paced'; expected 'unpaced' or a mapping {resolution_ms: a number > 0}"),
+    ("timing: {resolution_ms: 0}", "got 0; expected a number > 0"),
+    ("timing: {resolution: 1}", "unknown key 'resolution' (did you mean 'resolution_ms'?)"),
+    ("echo: maybe", "got 'maybe'; expected true, false or auto"),
+])
+def test_bad_timing_or_echo_names_file_line_and_key(tmp_path, written, message):
+    text = edit("    parity: E\n", f"    parity: E\n    {written}\n")
+    error = problems(tmp_path, text)
+    [problem] = [p for p in error.problems if message in p.message]
+    assert problem.line == line_of(text, written.split(":")[0] + ":")
+    assert problem.key.startswith("buses.rs485-1.")
+    assert f"bench.yaml:{problem.line}: buses.rs485-1." in str(error)
+
+
+def test_a_simulated_bus_must_exist(tmp_path):
+    text = BASE + "simulation:\n  buses:\n    rs485-3: {echo: true}\n"
+    [problem] = problems(tmp_path, text).problems
+    assert problem.key == "simulation.buses.rs485-3"
+    assert problem.line == line_of(text, "rs485-3")
+    assert "no bus 'rs485-3'" in problem.message and "did you mean" in problem.message
 
 
 def test_position_config_defaults_match_the_documented_ones():

@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import time
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from meterrig.clock import RigClock
+from meterrig.config import TimingConfig, load_rig
 from meterrig.link.serial_link import Link
 from meterrig.protocols.dlt645 import commands as cmd
 from meterrig.protocols.dlt645 import faults
 from meterrig.protocols.dlt645.client import Dlt645Client, GarbledReply
 from meterrig.protocols.dlt645.frame import BROADCAST_ADDRESS, FrameSplitter
 from meterrig.protocols.dlt645.profile import profile
+from meterrig.sim.bench import SIMULATED_BUS_RESOLUTION, SimulatedBench
 from meterrig.sim.bus import SimulatedBus
 from meterrig.sim.defects import Defects
 from meterrig.sim.dlt645_meter import SimulatedDlt645Meter
 from meterrig.sim.physics import BenchPhysics, MeterPhysics
 
+RIGS = Path(__file__).parent.parent / "rigs"
 ADDRESSES = {1: "000000000001", 2: "000000000002"}
 AUTH = cmd.Auth(level=2, password="123456", operator="00000000")
 ENERGY, STATUS_WORD_3 = 0x00010000, 0x04000503
@@ -31,8 +35,7 @@ def physics() -> BenchPhysics:
         1: MeterPhysics(forward_kwh=1234.56), 2: MeterPhysics(forward_kwh=10, error_percent=2)})
 
 
-@pytest.fixture
-def link(physics):
+def simulated_bus(physics: BenchPhysics, echo: bool = False) -> SimulatedBus:
     meters = [
         SimulatedDlt645Meter(position=n, address=address, profile=profile("single-phase"),
                              passwords={2: "123456"}, physics=physics, meter_number=address,
@@ -40,8 +43,13 @@ def link(physics):
                              response_delay=0.030, defects=Defects())
         for n, address in ADDRESSES.items()
     ]
-    bus = SimulatedBus("sim", baudrate=2400, bytesize=8, parity="E", stopbits=1,
-                       meters=meters).start()
+    return SimulatedBus("sim", baudrate=2400, bytesize=8, parity="E", stopbits=1,
+                        meters=meters, echo=echo).start()
+
+
+@pytest.fixture
+def link(physics):
+    bus = simulated_bus(physics)
     with Link("sim", bus.port, baudrate=2400, parity="E") as opened:
         yield opened
     bus.stop()
@@ -92,3 +100,29 @@ def test_registers_follow_the_applied_load_and_the_relay(link, physics):
     physics.set_source(current=10.0)
     time.sleep(0.2)
     assert meter.read(ENERGY).quantity.value - start == pytest.approx(advance, abs=Decimal("0.01"))
+
+
+def test_an_echoing_bus_plays_an_adapter_that_hears_itself(physics):
+    bus = simulated_bus(physics, echo=True)
+    try:
+        with Link("sim", bus.port, baudrate=2400, parity="E", echo=None) as link:
+            assert link.echo is True  # found by the probe when the bus opened
+            read = client(link, 1).read(ENERGY)
+    finally:
+        bus.stop()
+    exchange = read.transactions[0].exchanges[0]
+    assert str(read.quantity) == "1234.56 kWh"
+    assert exchange.echo == exchange.request and not exchange.echo_fault
+    # The echo comes back at the line rate, and the reply Td after its end.
+    assert exchange.t_request_end - exchange.t_write == pytest.approx(
+        len(exchange.request) * exchange.character_time, abs=0.010)
+    assert exchange.response_delay == pytest.approx(0.030, abs=0.010)
+
+
+def test_the_hardware_like_rig_declares_the_buses_timing():
+    """Its buses are ptys, which a link would take for unpaced; they are paced by wire time."""
+    with SimulatedBench(load_rig(RIGS / "sim.yaml", environ={})) as bench:
+        hardware = bench.hardware_rig()
+    declared = TimingConfig(SIMULATED_BUS_RESOLUTION.seconds * 1e3)
+    assert {bus.timing for bus in hardware.buses.values()} == {declared}
+    assert declared.resolution_ms == 1.0

@@ -5,15 +5,20 @@ from __future__ import annotations
 from ..link.exchange import Exchange
 from ..measure import Limits
 from . import table
+from .figures import TimingFigure, uncertainty_ms
 
 _timing = table("dlt645-2007")["timing_ms"]
 _source = table("clauses")["dlt645-2007"]["timing"]
 
 RESPONSE_DELAY = Limits(low=_timing["td_min"], high=_timing["td_max"], source=_source)  # ms
 BYTE_GAP = Limits(high=_timing["tb_max"], source=_source)  # ms
+TD, TB = "response delay Td", "inter-byte gap Tb"
 
 
-def exchange_timing(exchange: Exchange) -> list[tuple[str, float, Limits]]:
-    """(name, value in ms, limits) of an answered exchange: Td and Tb."""
-    return [("response delay Td", round(exchange.response_delay * 1e3, 1), RESPONSE_DELAY),
-            ("inter-byte gap Tb", round(exchange.max_byte_gap * 1e3, 1), BYTE_GAP)]
+def exchange_timing(exchange: Exchange) -> list[TimingFigure]:
+    """Td and Tb of an answered exchange, each with its link's uncertainty."""
+    uncertainty = uncertainty_ms(exchange)
+    return [TimingFigure(TD, round(exchange.response_delay * 1e3, 1), RESPONSE_DELAY,
+                         uncertainty, floor=0.0,
+                         impossible="a reply cannot begin before the request has ended"),
+            TimingFigure(TB, round(exchange.max_byte_gap * 1e3, 1), BYTE_GAP, uncertainty)]

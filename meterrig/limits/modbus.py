@@ -6,11 +6,12 @@ from ..link.exchange import Exchange
 from ..measure import Limits
 from ..protocols.modbus.rtu import silent_intervals
 from . import table
+from .figures import TimingFigure, uncertainty_ms
 
 CLAUSES = table("clauses")["modbus-rtu"]
-# Host timestamps of a USB adapter's reads come in chunks up to its latency timer apart (16 ms
-# by default on FTDI): a gap inside a reply is judged with that much added to t1.5.
-HOST_CHUNKING_S = table("rig-tolerances")["modbus_reply_gap_s"]["max"]
+# How much longer a gap may look because the host was busy (the reason is in the data).
+HOST_SCHEDULING_S = table("rig-tolerances")["modbus_reply_gap_s"]["max"]
+SILENCE, GAP = "silence before reply", "gap inside reply"
 
 
 def reply_silence(baudrate: int) -> Limits:
@@ -19,16 +20,19 @@ def reply_silence(baudrate: int) -> Limits:
 
 
 def reply_gap(baudrate: int) -> Limits:
-    """The longest gap inside a reply: t1.5, plus the host's chunking (ms)."""
+    """The longest gap inside a reply: t1.5 plus the host's scheduling tolerance (ms). How late
+    the link hands bytes over (a USB latency timer) is its resolution, the uncertainty."""
     t15 = silent_intervals(baudrate)[0]
-    return Limits(high=round((t15 + HOST_CHUNKING_S) * 1e3, 3),
-                  source=f"{CLAUSES['framing']}; + rig tolerance for host timestamps")
+    return Limits(high=round((t15 + HOST_SCHEDULING_S) * 1e3, 3),
+                  source=f"{CLAUSES['framing']}; + rig tolerance for host scheduling")
 
 
-def exchange_timing(exchange: Exchange) -> list[tuple[str, float, Limits]]:
-    """(name, value in ms, limits) of an answered exchange: the silence before the reply and the
-    longest gap inside it."""
-    return [("silence before reply", round(exchange.response_delay * 1e3, 2),
-             reply_silence(exchange.baudrate)),
-            ("gap inside reply", round(exchange.max_byte_gap * 1e3, 2),
-             reply_gap(exchange.baudrate))]
+def exchange_timing(exchange: Exchange) -> list[TimingFigure]:
+    """The silence before the reply and the longest gap inside it, each with its link's
+    uncertainty."""
+    uncertainty = uncertainty_ms(exchange)
+    return [TimingFigure(SILENCE, round(exchange.response_delay * 1e3, 2),
+                         reply_silence(exchange.baudrate), uncertainty, floor=0.0,
+                         impossible="a reply cannot begin before the request has ended"),
+            TimingFigure(GAP, round(exchange.max_byte_gap * 1e3, 2),
+                         reply_gap(exchange.baudrate), uncertainty)]

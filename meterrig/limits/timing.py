@@ -1,10 +1,48 @@
-"""The timing every answered exchange is judged by, per protocol of the bus it ran on."""
+"""The timing every answered exchange is judged by, per protocol of the bus it ran on.
+
+Each figure is judged with its link's resolution as its uncertainty (measure.Limits.verdict).
+On an unpaced link it cannot be measured; a physically impossible figure is a rig fault. Both
+are INCONCLUSIVE, never a verdict on the device.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from ..link.exchange import Exchange
+from ..measure import Measurement, inconclusive, judge, unmeasurable
 from . import dlt645, modbus
+from .figures import TimingFigure
 
 EXCHANGE_TIMING = {
     "dlt645-2007": dlt645.exchange_timing,
     "modbus-rtu": modbus.exchange_timing,
 }
+RIG_FAULT = "rig fault:"
+
+
+def judge_figure(exchange: Exchange, figure: TimingFigure, **where: Any) -> Measurement:
+    label = f"{exchange.label} on bus {exchange.bus}"
+    clause = figure.limits.source
+    resolution = exchange.resolution
+    if figure.uncertainty is None:
+        return unmeasurable(figure.name, "ms", figure.limits, clause,
+                            f"bus {exchange.bus} is unpaced ({resolution.basis}), so its timing "
+                            "cannot be measured",
+                            detail=f"{label}; the link read {figure.value:g} ms", **where)
+    if figure.floor is not None and figure.value + figure.uncertainty < figure.floor:
+        return inconclusive(
+            figure.name, figure.value, "ms", figure.limits, clause,
+            f"{RIG_FAULT} impossible, {figure.impossible}. The rig dates bytes wrongly: an "
+            "adapter that hears its own "
+            f"request (buses.{exchange.bus}.echo), one that buffers the reply, or a wrong "
+            f"timing declaration (buses.{exchange.bus}.timing, now {resolution})",
+            uncertainty=figure.uncertainty, detail=label, **where)
+    return judge(figure.name, figure.value, "ms", figure.limits, clause,
+                 uncertainty=figure.uncertainty, detail=label, **where)
+
+
+def judge_exchange(exchange: Exchange, protocol: str, **where: Any) -> list[Measurement]:
+    """Every timing figure of an answered exchange, judged."""
+    return [judge_figure(exchange, figure, **where)
+            for figure in EXCHANGE_TIMING[protocol](exchange)]

@@ -10,6 +10,8 @@ from datetime import datetime
 
 import attrs
 
+from .resolution import Resolution
+
 
 @attrs.frozen
 class Exchange:
@@ -18,15 +20,19 @@ class Exchange:
     request: bytes
     started_at: datetime
     t_write: float  # write call began
-    t_request_end: float  # last request byte left the adapter (at the latest, by wire time)
+    # last request byte left the adapter: its echo's end on a bus that echoes, else by wire time
+    t_request_end: float
     chunks: tuple[tuple[float, bytes], ...]  # reply bytes as they arrived
     character_time: float  # seconds per character at the bus settings
     baudrate: int  # the bus rate the exchange ran at (protocols scale their silences with it)
+    resolution: Resolution  # how precisely the link dated these bytes: the timing uncertainty
     attempt: int = 1
     stale: bytes = b""  # bytes that were waiting on the bus before the request: noise, kept
     reply_window: float = 0.0  # how long the master listened for a first reply byte
     # Byte ranges of the request that carry passwords or operator codes: traces show "**" there.
     secret_spans: tuple[tuple[int, int], ...] = ()
+    # What the adapter heard of its own request, on a bus that echoes (None: no echo).
+    echo: bytes | None = None
 
     @property
     def reply(self) -> bytes:
@@ -63,10 +69,38 @@ class Exchange:
         ]
         return max([0.0, *gaps])
 
+    @property
+    def echo_fault(self) -> str:
+        """What is wrong with the echo of the request ("" when it is right or there is none)."""
+        if self.echo is None or self.echo == self.request:
+            return ""
+        where = next((i for i, (sent, heard) in enumerate(zip(self.request, self.echo,
+                                                              strict=False)) if sent != heard),
+                     None)
+        if where is None:
+            return (f"the adapter echoed {len(self.echo)} of the request's {len(self.request)} "
+                    "bytes: the line was cut or held by another driver (a wiring fault), or "
+                    "the bus does not echo after all (buses.NAME.echo)")
+        secret = where in self._secret_bytes()
+        sent = "**" if secret else f"{self.request[where]:02X}"
+        heard = "**" if secret else f"{self.echo[where]:02X}"
+        return (f"the echo differs from the request at byte {where} (sent {sent}, heard "
+                f"{heard}): a collision with another device on the bus, or a wiring fault")
+
+    def _secret_bytes(self) -> set[int]:
+        return {i for start, end in self.secret_spans for i in range(start, end)}
+
+    def _shown(self, data: bytes) -> str:
+        secret = self._secret_bytes()
+        return " ".join("**" if i in secret else f"{b:02X}" for i, b in enumerate(data))
+
     def request_shown(self) -> str:
         """The request as hex with its secret bytes masked."""
-        secret = {i for start, end in self.secret_spans for i in range(start, end)}
-        return " ".join("**" if i in secret else f"{b:02X}" for i, b in enumerate(self.request))
+        return self._shown(self.request)
+
+    def echo_shown(self) -> str | None:
+        """The echo as hex with the request's secret bytes masked (None: no echo)."""
+        return None if self.echo is None else self._shown(self.echo)
 
     def to_record(self) -> dict:
         """Plain data for traces and reports (monotonic times made relative to the write)."""
@@ -84,4 +118,8 @@ class Exchange:
             else round(self.response_delay * 1e3, 3),
             "max_byte_gap_ms": round(self.max_byte_gap * 1e3, 3),
             "reply_window_ms": round(self.reply_window * 1e3, 3),
+            "resolution_ms": None if self.resolution.seconds is None
+            else round(self.resolution.seconds * 1e3, 3),
+            "echo": self.echo_shown(),
+            "echo_fault": self.echo_fault,
         }

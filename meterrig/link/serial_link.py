@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import termios
 import threading
 import time
@@ -15,7 +16,10 @@ from typing import Protocol
 import serial
 import serial.rs485
 
+from ..limits import table
+from . import resolution
 from .exchange import Exchange
+from .resolution import Resolution
 from .wire import character_time
 
 log = logging.getLogger(__name__)
@@ -23,6 +27,7 @@ log = logging.getLogger(__name__)
 # How long one port read may block: bounds how late a deadline is noticed, not how precisely
 # bytes are dated (a read returns as soon as a byte is there).
 POLL_S = 0.01
+ECHO_PROBE = table("rig-tolerances")["echo_probe"]
 
 
 class LinkError(Exception):
@@ -40,6 +45,11 @@ class Link:
 
     Several meters share one bus, so every exchange holds the bus lock; a client that needs
     several exchanges in a row (a read with follow-up frames) holds `reserved()` around them.
+
+    `timing` is the declared timing resolution (None: decide when the port opens, see
+    resolution.of_port). `echo`: whether the adapter hears its own transmission (None: find out
+    when the port opens). On a bus that echoes, each exchange reads its request back first,
+    checks it, and dates the request's end by the echo's end.
     """
 
     def __init__(
@@ -52,6 +62,8 @@ class Link:
         bytesize: int = 8,
         stopbits: float = 1,
         rs485: serial.rs485.RS485Settings | None = None,
+        timing: Resolution | None = None,
+        echo: bool | None = False,
     ) -> None:
         self.name = name
         self.port_name = port
@@ -60,6 +72,9 @@ class Link:
         self.bytesize = bytesize
         self.stopbits = stopbits
         self.rs485 = rs485
+        self.declared_timing = timing
+        self.resolution = timing  # decided when the port opens, unless declared
+        self.echo = echo
         self.notes: list[str] = []  # what the port could not do, for reports
         self.exchanges: list[Exchange] = []
         self.observers: list[Callable[[Exchange], None]] = []
@@ -87,7 +102,43 @@ class Link:
             except (ValueError, OSError, AttributeError, NotImplementedError) as exc:
                 self._note(f"{self.port_name} has no kernel RS485 mode ({exc}); "
                            "relying on the adapter's automatic direction control")
+        self.resolution = self._resolution()
+        if self.echo is None:
+            self.echo = self._probe_echo()
         return self
+
+    def _resolution(self) -> Resolution:
+        if self.declared_timing is not None:
+            return self.declared_timing
+        fd = getattr(self._port, "fd", None)
+        return resolution.of_port(self.port_name, self.character_time,
+                                  None if fd is None else os.fstat(fd).st_rdev)
+
+    def _probe_echo(self) -> bool:
+        """Whether the adapter hears its own transmission: send a probe no DL/T 645 or Modbus
+        device answers (the reasons are in limits/rig-tolerances.yaml, echo_probe) and listen
+        until every receiver on the bus has dropped it."""
+        probe = bytes.fromhex(ECHO_PROBE["bytes"])
+        port = self.port
+        try:
+            if port.in_waiting:
+                port.read(port.in_waiting)  # older noise is not an answer to the probe
+            port.write(probe)
+            port.flush()
+            heard = bytearray()
+            deadline = time.monotonic() + ECHO_PROBE["listen_s"]
+            while time.monotonic() < deadline:
+                heard += port.read(max(1, port.in_waiting))
+        except (serial.SerialException, OSError) as exc:
+            raise LinkError(f"bus {self.name}: {self.port_name} failed: {exc}") from exc
+        echoes = heard.startswith(probe)
+        if echoes:
+            self._note(f"{self.port_name} echoes what it sends (found when the bus opened): "
+                       "each request is read back, checked and stripped from the reply")
+        if heard != (probe if echoes else b""):
+            self._note(f"the echo probe {probe.hex(' ').upper()} heard "
+                       f"{bytes(heard).hex(' ').upper()}: noise on the bus?")
+        return echoes
 
     def _parity_kept(self) -> bool:
         """Whether the tty really has parity on (a pty accepts the setting, then drops it)."""
@@ -138,6 +189,7 @@ class Link:
         with self._lock:
             self.port.baudrate = baudrate
             self.baudrate = baudrate
+            self.resolution = self._resolution()  # a USB adapter's includes a character time
 
     @contextmanager
     def reserved(self) -> Iterator[Link]:
@@ -175,8 +227,17 @@ class Link:
                 # cannot have left sooner than its wire time.
                 t_request_end = max(time.monotonic(),
                                     t_write + len(request) * self.character_time)
-                chunks = self._collect(port, splitter, t_request_end + reply_window,
-                                       byte_gap_limit)
+                listen_until = t_request_end + reply_window
+                echo, early = None, []
+                if self.echo:
+                    echo, t_echo_end, early = self._read_echo(port, len(request), listen_until)
+                    if t_echo_end is None:
+                        # No whole echo came: what came is no reply (Exchange.echo_fault).
+                        listen_until = 0.0
+                    else:  # the echo's end is the measured end of the request
+                        t_request_end = t_echo_end
+                        listen_until = t_request_end + reply_window
+                chunks = self._collect(port, splitter, listen_until, byte_gap_limit, early)
             except (serial.SerialException, OSError) as exc:
                 raise LinkError(f"bus {self.name}: {self.port_name} failed: {exc}") from exc
             record = Exchange(
@@ -193,16 +254,42 @@ class Link:
                 stale=stale,
                 reply_window=reply_window,
                 secret_spans=secret_spans,
+                resolution=self.resolution,
+                echo=echo,
             )
             self.exchanges.append(record)
         for observer in self.observers:
             observer(record)
         return record
 
-    def _collect(self, port, splitter: Splitter, first_deadline: float,
-                 byte_gap_limit: float) -> list[tuple[float, bytes]]:
-        chunks: list[tuple[float, bytes]] = []
+    def _read_echo(self, port, size: int, deadline: float
+                   ) -> tuple[bytes, float | None, list[tuple[float, bytes]]]:
+        """The adapter's echo of a request of `size` bytes: (the bytes heard, when the last of
+        them arrived or None if they did not all come, reply bytes that came with them)."""
+        heard, t_end = bytearray(), None
+        while len(heard) < size and time.monotonic() < deadline:
+            data = port.read(1)
+            if not data:
+                continue
+            if port.in_waiting:
+                data += port.read(port.in_waiting)
+            now = time.monotonic()
+            need = size - len(heard)
+            heard += data[:need]
+            t_end = now
+            if len(data) > need:  # the reply began in the same read: date the echo's end back
+                rest = data[need:]
+                return bytes(heard), now - len(rest) * self.character_time, [(now, rest)]
+        return bytes(heard), t_end if len(heard) == size else None, []
+
+    def _collect(self, port, splitter: Splitter, first_deadline: float, byte_gap_limit: float,
+                 early: list[tuple[float, bytes]]) -> list[tuple[float, bytes]]:
+        chunks = list(early)
         deadline = first_deadline
+        for t, data in early:
+            if splitter.feed(data):
+                return chunks
+            deadline = t + byte_gap_limit
         while time.monotonic() < deadline:
             data = port.read(1)
             if not data:

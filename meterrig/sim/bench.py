@@ -5,7 +5,9 @@ from __future__ import annotations
 import attrs
 
 from ..clock import RigClock
-from ..config import PositionConfig, RigConfig
+from ..config import PositionConfig, RigConfig, TimingConfig
+from ..limits import table
+from ..link.resolution import Resolution
 from ..link.wire import bits_per_character
 from ..protocols.dlt645.profile import profile
 from ..protocols.modbus.registers import register_map
@@ -21,6 +23,11 @@ from .physics import BenchPhysics, MeterPhysics
 RECEIVERS = {"dlt645-2007": Dlt645Receiver, "modbus-rtu": ModbusRtuReceiver}
 SIMULATED_PROTOCOLS = tuple(RECEIVERS)
 MODBUS_SERIAL_BASE = 20260000  # + position number, for a position whose serial is not a number
+# Its buses pace replies by wire time, so their timing is measurable: the hardware-like rig file
+# declares this resolution (the reasons are in the data).
+SIMULATED_BUS_RESOLUTION = Resolution(
+    table("rig-tolerances")["simulated_bus_resolution_s"]["value"],
+    "the simulated bench paces its buses by wire time: limits/rig-tolerances.yaml")
 
 
 class SimulationError(Exception):
@@ -64,7 +71,7 @@ class SimulatedBench:
         receiver = RECEIVERS[self.config.bus_protocol(name) or "dlt645-2007"]()
         return SimulatedBus(name, baudrate=bus.baudrate, bytesize=bus.bytesize,
                             parity=bus.parity, stopbits=bus.stopbits, meters=meters,
-                            receiver=receiver)
+                            receiver=receiver, echo=self.config.simulation.bus(name).echo)
 
     def _meter(self, position: PositionConfig) -> SimulatedDlt645Meter | SimulatedModbusMeter:
         if position.protocol not in SIMULATED_PROTOCOLS:
@@ -130,9 +137,11 @@ class SimulatedBench:
 
     def hardware_rig(self) -> RigConfig:
         """This running bench described as if it were hardware: real ports and instrument
-        resources, no simulation; marked as the running simulated bench's, so that it keeps
-        the bench's clock speed-up (refused in a hardware rig file)."""
-        buses = {name: attrs.evolve(bus, port=self.ports[name])
+        resources, the buses' timing resolution (a pty would be taken for unpaced), no
+        simulation; marked as the running simulated bench's, so that it keeps the bench's clock
+        speed-up (refused in a hardware rig file)."""
+        declared = TimingConfig(SIMULATED_BUS_RESOLUTION.seconds * 1e3)
+        buses = {name: attrs.evolve(bus, port=self.ports[name], timing=bus.timing or declared)
                  for name, bus in self.config.buses.items()}
         instruments = {name: attrs.evolve(instrument, resource=self.resources[name])
                        for name, instrument in self.config.instruments.items()}

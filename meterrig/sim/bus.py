@@ -11,6 +11,9 @@ byte; Modbus RTU: a silence of t3.5). Timing, collisions and line rates are the 
 
 The pty's controller side sees the termios the master set, so the bus knows the master's line
 rate: a meter listening at another rate hears only noise and stays silent, as on a real line.
+
+With `echo`, the bus plays a 2-wire adapter that hears its own transmitter: each byte the master
+sends comes back to it as it leaves, at the line rate.
 """
 
 from __future__ import annotations
@@ -194,8 +197,11 @@ def collide(transmissions: list[Transmission]) -> Transmission:
 
 class SimulatedBus:
     def __init__(self, name: str, *, baudrate: int, bytesize: int, parity: str,
-                 stopbits: float, meters: list[Meter], receiver: Receiver | None = None) -> None:
+                 stopbits: float, meters: list[Meter], receiver: Receiver | None = None,
+                 echo: bool = False) -> None:
         self.name = name
+        self.echo = echo
+        self._echo_free = 0.0  # when the echo of the bytes so far has left
         self.meters = meters
         self.baudrate = baudrate
         self.character_bits = bits_per_character(bytesize, parity, stopbits)
@@ -246,6 +252,8 @@ class SimulatedBus:
             if data:
                 self._line_rate = self._master_rate()
             line = Line(self._line_rate or self.baudrate, self.character_bits)
+            if data and self.echo:
+                self._echo(data, now, line.character_time)
             for request in self.receiver.feed(data, now, line):
                 self._dispatch(request)
 
@@ -270,6 +278,17 @@ class SimulatedBus:
         log.info("bus %s: position %s listens at %s bit/s, the master sends at %s: noise",
                  self.name, meter.position, meter.baudrate, self._line_rate)
         return False
+
+    def _echo(self, data: bytes, now: float, character_time: float) -> None:
+        """The master's bytes come back as they leave it, one character time apart (the bus
+        hears them once the master has sent them, so the receiver is fed after)."""
+        start = max(now, self._echo_free)
+        for i, byte in enumerate(data):
+            wait = start + (i + 1) * character_time - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            os.write(self._controller, bytes([byte]))
+        self._echo_free = start + len(data) * character_time
 
     def _transmit(self, reply: Transmission, request_end: float) -> None:
         start = request_end + reply.delay
