@@ -13,8 +13,9 @@ from datetime import datetime
 
 import pytest
 
+from meterrig.meter import MeterError
 from meterrig.protocols.dlt645.client import RELAY_COMMAND_VALIDITY
-from meterrig.protocols.dlt645.commands import RelayAction
+from meterrig.protocols.dlt645.commands import AbnormalReply, RelayAction, ReplyMismatch
 from meterrig.protocols.dlt645.commands import relay as relay_request
 from meterrig.protocols.dlt645.verdict import answer_to, as_verdict
 
@@ -33,7 +34,13 @@ def relay_meter(rig, position, meter_profile):
                     "not tripped")
     energy_meter = rig.meter(position.number)
     yield energy_meter
-    energy_meter.close()
+    try:
+        energy_meter.close()
+    except (MeterError, AbnormalReply, ReplyMismatch):
+        # A meter that refuses every command (the test has failed on that) is left alone if
+        # its relay is closed; an open one it will not close is an error of its own.
+        if energy_meter.relay_open():
+            raise
 
 
 def _command(meter, action: RelayAction, expiry: datetime | None, what: str):
@@ -86,13 +93,12 @@ def test_close_allowed_leaves_relay_open(relay_meter, meter, meter_profile, veri
 
 
 @pytest.mark.clause("relay")
-@pytest.mark.parametrize("deadline", ["zero", "expired"])
+@pytest.mark.parametrize("deadline", ["a zero deadline", "an expired deadline"])
 def test_relay_refuses_a_dead_deadline(relay_meter, meter, deadline, verify):
-    expiry = None if deadline == "zero" else datetime.now() - RELAY_COMMAND_VALIDITY
-    answer = _command(meter, RelayAction.TRIP, expiry, f"trip with a {deadline} deadline")
-    verify.equal(f"reply to a trip (1A) with a {deadline} deadline", answer.kind,
-                 "abnormal reply", "relay",
+    expiry = None if "zero" in deadline else datetime.now() - RELAY_COMMAND_VALIDITY
+    answer = _command(meter, RelayAction.TRIP, expiry, f"trip with {deadline}")
+    verify.equal(f"reply to a trip (1A) with {deadline}", answer.kind, "abnormal reply", "relay",
                  detail=f"a meter refuses a relay command whose deadline has passed; {answer}")
-    verify.equal(f"relay open after a trip with a {deadline} deadline ({STATUS})",
+    verify.equal(f"relay open after a trip with {deadline} ({STATUS})",
                  _relay_open(relay_meter, verify), False,
                  "relay", detail="the relay moved on a refused command")
