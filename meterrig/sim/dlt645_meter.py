@@ -289,7 +289,6 @@ class SimulatedDlt645Meter:
         if not self.profile.relay or expiry is None or expiry < self.now() \
                 or "refuses-relay-deadline" in self.defects:
             raise Refused(ERR_OTHER)
-        action = cmd.RelayAction(action)
         modes = {cmd.RelayAction.CLOSE_ALLOWED: "allowed", cmd.RelayAction.DIRECT_CLOSE: "direct"}
         if action in modes and modes[action] not in self.profile.relay_close:
             raise Refused(ERR_OTHER)
