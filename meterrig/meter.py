@@ -27,7 +27,9 @@ class EnergyMeter(Protocol):
 
     def forward_energy_kwh(self) -> Decimal: ...
 
-    def trip(self) -> None: ...
+    closes_by_command: bool  # False: only someone at the meter can close its relay
+
+    def trip(self) -> bool: ...  # whether the relay opened within the model's trip delay
 
     def close(self) -> None: ...
 

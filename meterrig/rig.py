@@ -25,6 +25,7 @@ from .meter import EnergyMeter
 from .protocols.dlt645.client import Dlt645Client
 from .protocols.dlt645.commands import Auth
 from .protocols.dlt645.meter import Dlt645Meter
+from .protocols.dlt645.profile import profile as dlt645_profile
 from .protocols.dlt645.profile import profile_file, profiles
 from .protocols.modbus.client import ModbusClient
 from .protocols.modbus.meter import ModbusMeter
@@ -112,7 +113,8 @@ CLIENTS = {"dlt645-2007": _dlt645_client, "modbus-rtu": _modbus_client}
 
 # Protocols whose meters the metering suites can read, and how.
 METERED = {
-    "dlt645-2007": lambda rig, position: Dlt645Meter(rig.client(position)),
+    "dlt645-2007": lambda rig, position: Dlt645Meter(
+        rig.client(position), dlt645_profile(rig.config.position(position).profile), rig.clock),
     "modbus-rtu": lambda rig, position: ModbusMeter(rig.client(position)),
 }
 

@@ -19,6 +19,10 @@ DEFECTS: dict[str, str] = {
     "address-msb-first": "sends its address most-significant byte first",
     "ignores-preamble": "does not skip the FE wake-up preamble",
     "relay-ignores-trip": "acknowledges a trip command but the relay stays closed",
+    "echoes-foreign-address": "answers a read addressed to an absent meter, echoing that address",
+    "answers-broadcast-read": "answers a broadcast read with data, carrying the address 99…99",
+    "relay-closes-on-close-allowed": "closes its relay on close allowed (1B), not the button",
+    "refuses-relay-deadline": "refuses a relay command whose deadline is valid",
     "swapped-words": "sends 32-bit values low word first",
     "wrong-exception-code": "reports an unmapped register address with exception 04 instead of 02",
     "answers-unimplemented-function": "answers read coils (01) with a normal reply instead of "

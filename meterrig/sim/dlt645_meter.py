@@ -7,14 +7,14 @@ what the protocol reports is what the bench applied.
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import attrs
 
 from ..protocols.dlt645 import commands as cmd
 from ..protocols.dlt645.catalogue import CATALOGUE
-from ..protocols.dlt645.frame import BROADCAST_ADDRESS, Frame, encode
+from ..protocols.dlt645.frame import BROADCAST_ADDRESS, LIMITS, Frame, Function, encode
 from ..protocols.dlt645.profile import MeterProfile
 from .defects import Defects
 from .physics import BenchPhysics
@@ -32,6 +32,10 @@ STATUS3_RELAY_OPEN = 1 << 4
 STATUS3_RELAY_COMMAND = 1 << 6
 STATUS3_ALARM = 1 << 7
 STATUS1_REVERSE_POWER = 1 << 4
+# What a meter takes of a broadcast time sync (limits/dlt645-2007.yaml, with its source).
+_BROADCAST = LIMITS["broadcast_time"]
+BROADCAST_CORRECTION_MAX = timedelta(minutes=_BROADCAST["correction_max_min"])
+MIDNIGHT_GUARD = timedelta(minutes=_BROADCAST["midnight_guard_min"])
 
 
 @attrs.frozen
@@ -85,7 +89,10 @@ class SimulatedDlt645Meter:
         self.clock_offset = timedelta(seconds=clock_offset_s)
         self.defects = defects
         self.relay_commanded_open = False
+        self.close_allowed = False  # 1B taken: the customer's button closes the relay
+        self._trip_at: float | None = None  # rig time the relay opens after a delayed trip
         self.alarm = False
+        self._broadcast_taken: date | None = None
         self._follow_ups: dict[int, list[bytes]] = {}
         self._max_demand: dict[str, object] | None = None
 
@@ -97,6 +104,9 @@ class SimulatedDlt645Meter:
         if frame.from_slave:
             return False
         if frame.address == BROADCAST_ADDRESS or "answers-other-addresses" in self.defects:
+            return True
+        if "echoes-foreign-address" in self.defects and frame.function == Function.READ \
+                and "AA" not in frame.address:
             return True
         return all(
             want in ("AA", own)
@@ -110,6 +120,7 @@ class SimulatedDlt645Meter:
     def answer(self, frame: Frame, had_preamble: bool) -> Transmission | None:
         if not self.takes(frame, had_preamble):
             return None
+        self._relay_settles()
         character_time = self.character_bits / self.baudrate  # before a baud change takes effect
         try:
             data, follow_up = self._serve(cmd.parse_request(frame))
@@ -118,14 +129,22 @@ class SimulatedDlt645Meter:
             error_byte = refused.error_byte
         except cmd.RequestError as exc:  # a request we cannot make sense of
             error_byte = exc.error_byte
+        # The address the reply carries: its own, unless a defect echoes the request's.
+        sender = self.address
         if frame.address == BROADCAST_ADDRESS:
-            if "answers-broadcast" not in self.defects:
+            broadcast_read = frame.function == Function.READ \
+                and "answers-broadcast-read" in self.defects
+            if "answers-broadcast" not in self.defects and not broadcast_read:
                 return None
+            sender = BROADCAST_ADDRESS if broadcast_read else self.address
             frame = attrs.evolve(frame, address=self.address)  # answered as if addressed to it
+        elif "AA" not in frame.address and frame.address != self.address \
+                and "echoes-foreign-address" in self.defects:
+            sender = frame.address
         if error_byte is None:
-            reply = cmd.normal_reply(frame, self.address, data, follow_up=follow_up)
+            reply = cmd.normal_reply(frame, sender, data, follow_up=follow_up)
         else:
-            reply = cmd.abnormal_reply(frame, self.address, error_byte)
+            reply = cmd.abnormal_reply(frame, sender, error_byte)
         return Transmission(self._shape(encode(reply, preamble=REPLY_PREAMBLE)),
                             self.defects.response_delay(self.response_delay), character_time)
 
@@ -151,7 +170,7 @@ class SimulatedDlt645Meter:
             case cmd.WriteRequest(di=di, auth=auth, value=value):
                 self._write(di, auth, value)
             case cmd.BroadcastTimeRequest(when=when):
-                self.clock_offset = when - datetime.now()
+                self._broadcast_time(when)
             case cmd.WriteAddressRequest(new_address=new_address):
                 self.address = new_address
             case cmd.FreezeRequest():
@@ -175,6 +194,17 @@ class SimulatedDlt645Meter:
             case _:
                 raise Refused(ERR_OTHER)
         return b"", False
+
+    def _broadcast_time(self, when: datetime) -> None:
+        """Taken once a day, within the correction a meter allows, away from midnight."""
+        now = self.now()
+        since_midnight = now - datetime.combine(now.date(), time())
+        near_midnight = min(since_midnight, timedelta(days=1) - since_midnight) < MIDNIGHT_GUARD
+        if self._broadcast_taken == now.date() or near_midnight \
+                or abs(when - now) > BROADCAST_CORRECTION_MAX:
+            return  # ignored: a broadcast gets no reply either way
+        self._broadcast_taken = when.date()
+        self.clock_offset = when - datetime.now()
 
     def _authorise(self, auth: cmd.Auth, highest_level: int) -> None:
         if auth.level > highest_level or self.passwords.get(auth.level) != auth.password:
@@ -299,15 +329,40 @@ class SimulatedDlt645Meter:
             self.meter_number = decoded
 
     def _relay(self, auth: cmd.Auth, action: cmd.RelayAction, expiry: datetime | None) -> None:
+        """Relay control as the profile declares it: an expired or zero deadline is refused,
+        a trip opens after the trip delay, 1B only allows the customer to close, 1C closes."""
         self._authorise(auth, self.profile.relay_level)
-        if not self.profile.relay or (expiry is not None and expiry < self.now()):
+        if not self.profile.relay or expiry is None or expiry < self.now() \
+                or "refuses-relay-deadline" in self.defects:
+            raise Refused(ERR_OTHER)
+        modes = {cmd.RelayAction.CLOSE_ALLOWED: "allowed", cmd.RelayAction.DIRECT_CLOSE: "direct"}
+        if action in modes and modes[action] not in self.profile.relay_close:
             raise Refused(ERR_OTHER)
         if action == cmd.RelayAction.TRIP:
             self.relay_commanded_open = True
+            self.close_allowed = False
             if "relay-ignores-trip" not in self.defects:
-                self.physics.set_relay(self.position, closed=False)
-        elif action == cmd.RelayAction.CLOSE:
+                self._trip_at = self.physics.clock.now() + self.profile.trip_delay_s
+                self._relay_settles()
+        elif action in modes:
             self.relay_commanded_open = False
-            self.physics.set_relay(self.position, closed=True)
+            self._trip_at = None
+            direct = action == cmd.RelayAction.DIRECT_CLOSE \
+                or "relay-closes-on-close-allowed" in self.defects
+            self.close_allowed = not direct
+            if direct:
+                self.physics.set_relay(self.position, closed=True)
         elif action in (cmd.RelayAction.ALARM, cmd.RelayAction.ALARM_RELEASE):
             self.alarm = action == cmd.RelayAction.ALARM
+
+    def _relay_settles(self) -> None:
+        """A delayed trip takes effect once its time on the rig clock has come."""
+        if self._trip_at is not None and self.physics.clock.now() >= self._trip_at:
+            self._trip_at = None
+            self.physics.set_relay(self.position, closed=False)
+
+    def press_button(self) -> None:
+        """The customer holds the button: after a close allowed (1B) the relay closes."""
+        if self.close_allowed:
+            self.close_allowed = False
+            self.physics.set_relay(self.position, closed=True)

@@ -1,4 +1,7 @@
-"""DL/T 645-2007 reply frames: structure, checksum, address, control code, wake-up preamble."""
+"""DL/T 645-2007 reply frames: structure, checksum, address, control code, wake-up preamble.
+
+The structure checks judge the raw bytes as they came off the bus, from the first 68, not a
+frame a splitter has already accepted: each check can fail, naming what is wrong."""
 
 from __future__ import annotations
 
@@ -10,13 +13,18 @@ from meterrig.protocols.dlt645.frame import (
     PREAMBLE,
     PREAMBLE_MAX,
     START,
-    FrameSplitter,
     address_bytes,
 )
+from meterrig.protocols.dlt645.verdict import SILENT, RawFrame, answer_to, describe
 
 pytestmark = pytest.mark.protocol("dlt645-2007")
 
 ENERGY = 0x00010000  # forward active total energy: every meter has it
+MISSING = "missing"
+
+
+def _byte(value: int | None) -> str:
+    return MISSING if value is None else f"{value:02X}"
 
 
 @pytest.fixture
@@ -24,61 +32,74 @@ def reply_bytes(meter) -> bytes:
     """The raw bytes of one reply to a plain read, as they came off the bus (no retry)."""
     transaction = meter.send(cmd.read(meter.address, ENERGY), label="read 00010000",
                              expect_reply=False)
-    exchange = transaction.exchanges[-1]
-    assert exchange.answered, f"meter {meter.address}: no reply to a read of 00010000"
-    return exchange.reply
+    return transaction.exchanges[-1].reply
 
 
-def _frame_of(raw: bytes) -> bytes:
-    frames = FrameSplitter().feed(raw)
-    assert frames, f"no DL/T 645 frame in the reply {raw.hex(' ').upper()}"
-    return frames[0]
+def _frame(reply_bytes: bytes, verify) -> RawFrame:
+    """The reply taken apart; silence, or bytes with no 68 in them, fail here."""
+    frame = RawFrame.parse(reply_bytes)
+    verify.equal("reply to a read of 00010000", "answered" if reply_bytes else SILENT,
+                 "answered", "frame-format", detail="the meter did not answer a plain read")
+    verify.equal("reply first start byte 68", "found" if frame.start is not None else MISSING,
+                 "found", "frame-format", detail=describe(reply_bytes))
+    return frame
 
 
 @pytest.mark.clause("frame-format")
 def test_reply_frame_structure(reply_bytes, verify):
-    frame = _frame_of(reply_bytes)
-    preamble = reply_bytes[: reply_bytes.index(START)]
+    frame = _frame(reply_bytes, verify)
+    shown = describe(reply_bytes)
+    preamble = frame.preamble
     verify.equal("reply wake-up preamble is at most 4 FE bytes",
                  set(preamble) <= {PREAMBLE} and len(preamble) <= PREAMBLE_MAX, True, "preamble",
-                 detail=f"preamble {preamble.hex(' ').upper() or 'none'}")
-    verify.equal("reply first start byte", frame[0], START, "frame-format")
-    verify.equal("reply second start byte", frame[7], START, "frame-format")
-    verify.equal("reply length L against the data present", frame[9], len(frame) - 12,
-                 "data-length")
-    verify.equal("reply end byte", frame[-1], END, "frame-format")
+                 detail=f"before the 68: {preamble.hex(' ').upper() or 'none'}; {shown}")
+    verify.equal("reply second start byte", _byte(frame.second_start), f"{START:02X}",
+                 "frame-format", detail=shown)
+    verify.equal("reply data bytes present against L", len(frame.data), frame.length,
+                 "data-length", unit="bytes", detail=shown)
+    verify.equal("reply checksum byte present", "present" if frame.checksum is not None
+                 else MISSING, "present", "checksum", detail=shown)
+    verify.equal("reply end byte", _byte(frame.end), f"{END:02X}", "frame-format", detail=shown)
+    verify.equal("bytes after the reply's end byte", frame.trailing.hex(" ").upper() or "none",
+                 "none", "frame-format", detail=shown)
 
 
 @pytest.mark.clause("checksum")
 def test_reply_checksum(reply_bytes, verify):
-    frame = _frame_of(reply_bytes)
-    expected = sum(frame[:-2]) & 0xFF
-    verify.equal("reply checksum", f"{frame[-2]:02X}", f"{expected:02X}", "checksum",
-                 detail="wrong checksum: the sum mod 256 from the first 68 disagrees")
+    frame = _frame(reply_bytes, verify)
+    verify.equal("reply checksum", _byte(frame.checksum), _byte(frame.expected_checksum),
+                 "checksum", detail="wrong checksum: the sum mod 256 from the first 68 "
+                 f"disagrees; {describe(reply_bytes)}")
 
 
 @pytest.mark.clause("address")
 def test_reply_address_order(reply_bytes, meter, verify):
-    sent = _frame_of(reply_bytes)[1:7]
+    frame = _frame(reply_bytes, verify)
     expected = address_bytes(meter.address)
+    sent = frame.address
     detail = ("address sent most-significant byte first" if sent == expected[::-1]
               else "the reply carries another address")
-    verify.equal("reply address bytes", sent.hex(" ").upper(), expected.hex(" ").upper(),
-                 "address", detail=f"{detail}; the meter's address goes low byte first")
+    verify.equal("reply address bytes", MISSING if sent is None else sent.hex(" ").upper(),
+                 expected.hex(" ").upper(), "address",
+                 detail=f"{detail}; the meter's address goes low byte first; "
+                 f"{describe(reply_bytes)}")
 
 
 @pytest.mark.clause("control-code")
 def test_reply_control_code(reply_bytes, verify):
-    control = _frame_of(reply_bytes)[8]
-    verify.equal("reply control code", f"{control:02X}", "91", "control-code",
-                 detail="a normal read reply is 80H | 11H")
+    frame = _frame(reply_bytes, verify)
+    verify.equal("reply control code", _byte(frame.control), "91", "control-code",
+                 detail=f"a normal read reply is 80H | 11H; {describe(reply_bytes)}")
 
 
 @pytest.mark.clause("preamble")
 @pytest.mark.parametrize("preamble", [0, 1, PREAMBLE_MAX])
 def test_wake_up_preamble(meter, preamble, verify):
-    transaction = meter.send(cmd.read(meter.address, ENERGY), preamble=preamble, retries=0,
-                             label=f"read 00010000 after {preamble} × FE", expect_reply=False)
-    verify.equal(f"reply to a request with {preamble} × FE wake-up preamble",
-                 "answered" if transaction.reply else "silent", "answered", "preamble",
-                 detail="the meter does not skip the FE wake-up preamble" if preamble else "")
+    request = cmd.read(meter.address, ENERGY)
+    answer = answer_to(request, meter.send(request, preamble=preamble, retries=0,
+                                           label=f"read 00010000 after {preamble} × FE",
+                                           expect_reply=False))
+    verify.equal(f"reply to a request with {preamble} × FE wake-up preamble", answer.kind,
+                 "normal reply", "preamble",
+                 detail=("the meter does not skip the FE wake-up preamble; " if preamble else "")
+                 + str(answer))

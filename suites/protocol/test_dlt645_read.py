@@ -6,7 +6,7 @@ import pytest
 
 from meterrig.protocols.dlt645 import commands as cmd
 from meterrig.protocols.dlt645.catalogue import CATALOGUE, format_di
-from meterrig.protocols.dlt645.frame import Function
+from meterrig.protocols.dlt645.verdict import answer_to, as_verdict, describe
 
 pytestmark = pytest.mark.protocol("dlt645-2007")
 
@@ -19,33 +19,45 @@ NO_DATA = cmd.error_byte_of("no requested data")
 @pytest.mark.clause("data-identifiers")
 def test_declared_data_item(meter, meter_profile, data_item, verify):
     item = CATALOGUE[data_item]
-    reading = meter.read(data_item)
-    verify.equal(f"length of {format_di(data_item)} ({item.name})", len(reading.raw),
+    with as_verdict(verify, f"reply to a read of {format_di(data_item)}", "read"):
+        raw, transactions = meter.read_raw(data_item)
+    shown = describe(transactions[-1].exchanges[-1].reply)
+    verify.equal(f"length of {format_di(data_item)} ({item.name})", len(raw),
                  meter_profile.value_length(item.length, data_item), "data-identifiers",
-                 unit="bytes", detail=f"value {reading.quantity}")
+                 unit="bytes", detail=shown)
+    try:
+        decoded, value = True, str(item.decode(raw))
+    except ValueError as exc:
+        decoded, value = False, str(exc)
+    verify.equal(f"{format_di(data_item)} decodes as {item.format}", decoded, True,
+                 "data-identifiers", detail=f"{value}; {shown}")
 
 
 @pytest.mark.clause("error-byte")
 def test_unknown_data_item_gives_no_data_error(meter, verify):
     request = cmd.read(meter.address, UNASSIGNED_DI)
-    reply = meter.send(request, label=f"read unassigned {format_di(UNASSIGNED_DI)}").reply
-    verify.equal("reply control code to an unknown DI", f"{reply.control:02X}", "D1", "read",
-                 detail="an unknown DI gets an abnormal reply")
-    verify.equal("error byte for an unknown DI", f"{reply.data[0]:02X}", f"{NO_DATA:02X}",
-                 "error-byte", detail="only bit 1 (no requested data) may be set: wrong error bits")
+    answer = answer_to(request, meter.send(
+        request, expect_reply=False, label=f"read unassigned {format_di(UNASSIGNED_DI)}"))
+    verify.equal("reply to an unknown DI", answer.kind, "abnormal reply", "read",
+                 detail=f"an unknown DI gets an abnormal reply (D1); got {answer}")
+    verify.equal("error byte for an unknown DI", f"{answer.error_byte:02X}", f"{NO_DATA:02X}",
+                 "error-byte", detail="only bit 1 (no requested data) may be set: wrong error "
+                 f"bits; {answer}")
 
 
 @pytest.mark.needs("follow-up")
 @pytest.mark.clause("read-follow-up")
 def test_follow_up_read(meter, meter_profile, verify):
     di = meter_profile.long_items[0]
-    reading = meter.read(di)
-    frames = [t.reply for t in reading.transactions]
+    with as_verdict(verify, f"replies to a read of {format_di(di)} with follow-ups",
+                    "read-follow-up"):
+        raw, transactions = meter.read_raw(di)
+    frames = [t.reply for t in transactions]
+    shown = "; ".join(describe(t.exchanges[-1].reply) for t in (transactions[0], transactions[-1]))
     verify.equal("first reply announces follow-up frames", f"{frames[0].control:02X}", "B1",
-                 "read-follow-up")
+                 "read-follow-up", detail=shown)
     verify.equal("last follow-up reply ends the sequence", f"{frames[-1].control:02X}", "92",
-                 "read-follow-up")
-    assert all(t.request.function == Function.READ_FOLLOW_UP for t in reading.transactions[1:])
+                 "read-follow-up", detail=shown)
     item = CATALOGUE[di]
-    verify.equal(f"length of {format_di(di)} joined from {len(frames)} frames", len(reading.raw),
+    verify.equal(f"length of {format_di(di)} joined from {len(frames)} frames", len(raw),
                  meter_profile.value_length(item.length, di), "read-follow-up", unit="bytes")

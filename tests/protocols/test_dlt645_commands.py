@@ -125,8 +125,8 @@ def test_baud_codes_are_the_one_bit_map() -> None:
 
 def test_relay_actions_and_error_bits_come_from_the_limits() -> None:
     assert {a.name: a.value for a in RelayAction} == {
-        "TRIP": 0x1A, "CLOSE": 0x1B, "ALARM": 0x2A, "ALARM_RELEASE": 0x2B, "HOLD": 0x3A,
-        "HOLD_RELEASE": 0x3B}
+        "TRIP": 0x1A, "CLOSE_ALLOWED": 0x1B, "DIRECT_CLOSE": 0x1C, "ALARM": 0x2A,
+        "ALARM_RELEASE": 0x2B, "HOLD": 0x3A, "HOLD_RELEASE": 0x3B}
     assert ERROR_BITS[1] == "no requested data"
     assert ERROR_BITS[2] == "password wrong / not authorised"
     assert error_byte_of("other error", "baud rate cannot be changed") == 0x09

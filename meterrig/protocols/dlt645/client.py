@@ -6,7 +6,7 @@ Retries are counted in every transaction and in the client's totals, never hidde
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import attrs
 
@@ -15,10 +15,21 @@ from ...link.serial_link import Link
 from ...meter import GarbledReply, MeterError, NoReply
 from . import commands as cmd
 from .catalogue import CATALOGUE, Quantity, format_di
-from .frame import WILDCARD_ADDRESS, Frame, FrameError, FrameSplitter, Function, decode, encode
+from .frame import (
+    LIMITS,
+    WILDCARD_ADDRESS,
+    Frame,
+    FrameError,
+    FrameSplitter,
+    Function,
+    decode,
+    encode,
+)
+from .verdict import describe
 
 MASTER_PREAMBLE = 4  # the master wakes the bus with 4 × FE (DL/T 645-2007 §5.1)
 FRAME_DATA_OFFSET = 10  # 68, six address bytes, 68, C, L
+RELAY_COMMAND_VALIDITY = timedelta(minutes=LIMITS["relay_command"]["validity_min"])
 
 # Where passwords and operator codes sit in a request's data: (first, end) byte, for traces.
 SECRET_FIELDS: dict[int, tuple[int, int]] = {
@@ -97,7 +108,8 @@ class Dlt645Client:
                 reply = self._frame_in(exchange.reply) if exchange.answered else None
             except FrameError as exc:
                 failure = GarbledReply(f"meter {self.address} on bus {self.link.name}: garbled "
-                                       f"reply to {label}: {exc}", exc)
+                                       f"reply to {label}: {exc}: {describe(exchange.reply)}",
+                                       exc)
             else:
                 failure = None if reply else NoReply(
                     f"meter {self.address} on bus {self.link.name}: no reply to {label} "
@@ -128,11 +140,15 @@ class Dlt645Client:
         return ((start + field[0], start + field[1]),)
 
     def transact(self, request: Frame, *, label: str) -> Frame:
-        """Send, expect a reply, and check it answers the request (abnormal replies raise)."""
-        reply = self.send(request, label=label).reply
-        assert reply is not None
-        cmd.check_reply(request, reply)
-        return reply
+        """Send, expect a reply, and check it answers the request (abnormal replies raise,
+        carrying the reply's bytes as ``reply`` so that a verdict can show them)."""
+        transaction = self.send(request, label=label)  # raises unless a frame came
+        try:
+            cmd.check_reply(request, transaction.reply)
+        except (cmd.AbnormalReply, cmd.ReplyMismatch) as exc:
+            exc.reply = transaction.exchanges[-1].reply
+            raise
+        return transaction.reply
 
     # -- commands ----------------------------------------------------------------------------
     def read_raw(self, di: int) -> tuple[bytes, tuple[Transaction, ...]]:
@@ -158,7 +174,14 @@ class Dlt645Client:
 
     def read(self, di: int) -> Reading:
         raw, transactions = self.read_raw(di)
-        return Reading(di, CATALOGUE[di].decode(raw), raw, transactions)
+        try:
+            quantity = CATALOGUE[di].decode(raw)
+        except ValueError as exc:
+            garbled = GarbledReply(f"meter {self.address}: the value of {format_di(di)} does not "
+                                   f"decode: {exc}", exc)
+            garbled.reply = transactions[-1].exchanges[-1].reply
+            raise garbled from exc
+        return Reading(di, quantity, raw, transactions)
 
     def read_address(self, pattern: str = WILDCARD_ADDRESS) -> str:
         """The meter's real address, asked with wildcard bytes (AA) in the request address."""
@@ -183,8 +206,11 @@ class Dlt645Client:
         self.link.set_baudrate(baudrate)
 
     def relay(self, action: cmd.RelayAction, expiry: datetime | None = None) -> None:
-        self.transact(cmd.relay(self.address, self._auth(), action, expiry),
-                      label=f"relay {action.name.lower()}")
+        """Relay command N1 = ``action``, valid until ``expiry`` (N3..N8): by default a real
+        deadline a few minutes ahead, since meters refuse an expired or zero one."""
+        deadline = expiry or datetime.now() + RELAY_COMMAND_VALIDITY
+        self.transact(cmd.relay(self.address, self._auth(), action, deadline),
+                      label=f"relay {action.name.lower().replace('_', ' ')}")
 
     def _auth(self) -> cmd.Auth:
         if self.auth is None:

@@ -32,7 +32,8 @@ ERROR_BITS: dict[int, str] = dict(LIMITS["error_bits"]["bits"])
 BAUD_CODES: dict[int, int] = {rate: 1 << bit for rate, bit in LIMITS["baud_codes"]["bits"].items()}
 PASSWORD_LEVEL_MAX: int = LIMITS["password"]["level_max"]
 RelayAction = enum.IntEnum("RelayAction", LIMITS["relay_actions"]["codes"])
-RelayAction.__doc__ = "Relay command N1: TRIP, CLOSE, ALARM, ALARM_RELEASE, HOLD, HOLD_RELEASE."
+RelayAction.__doc__ = ("Relay command N1: TRIP, CLOSE_ALLOWED (1B: the customer closes it with the "
+                       "button), DIRECT_CLOSE (1C), ALARM, ALARM_RELEASE, HOLD, HOLD_RELEASE.")
 
 DI_LENGTH = 4
 EVERY = 0x99  # a freeze-time field of 99 means "every" (minute/hour/day/month)
@@ -192,7 +193,8 @@ def event_clear(address: str, auth: Auth, di: int = 0xFFFFFFFF) -> Frame:
 def relay(
     address: str, auth: Auth, action: RelayAction, expiry: datetime.datetime | None
 ) -> Frame:
-    """Relay command; expiry None sends six zero bytes (no expiry), as public frames do."""
+    """Relay command valid until ``expiry``; None sends six zero bytes, as some public frames
+    do, which real meters refuse (the suites send it to check that refusal)."""
     expiry_bytes = bytes(6) if expiry is None else _datetime_bytes(expiry)
     reserved_n2 = bytes(1)
     data = auth.to_bytes() + bytes([action]) + reserved_n2 + expiry_bytes

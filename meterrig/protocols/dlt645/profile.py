@@ -21,6 +21,9 @@ from .frame import LIMITS
 TARIFFS_MAX: int = LIMITS["tariffs"]["max"]
 REPLY_DATA_MAX: int = LIMITS["frame"]["data_length_max"]["reply"]
 PHASES = (1, 3)  # single-phase, three-phase four-wire
+# How a model's relay closes (N1 of control code 1C): "direct" 1C closes it at once (State Grid
+# amendment); "allowed" 1B only permits the customer to close it with the button.
+RELAY_CLOSE_MODES = ("direct", "allowed")
 
 
 @attrs.frozen
@@ -30,10 +33,17 @@ class MeterProfile:
     tariffs: int
     relay: bool
     relay_level: int
+    relay_close: tuple[str, ...]  # RELAY_CLOSE_MODES the model supports; () without a relay
+    trip_delay_s: float  # longest a model takes from an acknowledged trip to an open relay
     max_reply_data: int
     data_items: tuple[int, ...]
     writable: dict[int, int]  # DI -> highest password level allowed to write it
     phases: int = 1  # measuring elements the meter reports per phase items for (1 or 3)
+
+    @property
+    def closes_directly(self) -> bool:
+        """Whether the rig can close the relay by command (1C), not only the customer (1B)."""
+        return "direct" in self.relay_close
 
     def value_length(self, item_length: int, di: int) -> int:
         """Bytes of a value: a block has one element per sibling, a tariff block one per
@@ -67,14 +77,20 @@ _KEYS: dict[str, tuple[str, Any]] = {
     "relay": ("true or false", lambda v: isinstance(v, bool)),
     "relay_level": _integer(0, PASSWORD_LEVEL_MAX),
     "max_reply_data": _integer(DI_LENGTH + 1, REPLY_DATA_MAX),
+    "relay_close": ("a list of one or both of " + ", ".join(RELAY_CLOSE_MODES),
+                    lambda v: isinstance(v, list) and bool(v)
+                    and set(v) <= set(RELAY_CLOSE_MODES)),
+    "trip_delay_s": ("a number of seconds, 0 or more",
+                     lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0),
     "phases": ("one of " + ", ".join(map(str, PHASES)), lambda v: v in PHASES),
     "data_items": ("a list of data identifiers (8 hex digits, in quotes)",
                    lambda v: isinstance(v, list) and bool(v)),
     "writable": ("a mapping of data identifier to password level",
                  lambda v: isinstance(v, dict)),
 }
-_OPTIONAL = {"phases"}
-_BUILT = ("data_items", "writable")  # converted from their YAML form, not taken as written
+_OPTIONAL = {"phases", "relay_close", "trip_delay_s"}
+_WITH_RELAY = ("relay_close", "trip_delay_s")  # required of a model that has a relay
+_BUILT = ("data_items", "writable", "relay_close", "trip_delay_s")  # converted, not as written
 
 
 def _di(value: Any) -> int | None:
@@ -118,6 +134,11 @@ def _profile(file: LinedFile, name: str, body: Any, problems: list[str]) -> Mete
                 problems.append(f"{file.where(at)}: missing key {key!r}: expected {expected}")
         elif not ok(body[key]):
             problems.append(f"{file.where((*at, key))}: got {body[key]!r}; expected {expected}")
+    if body.get("relay") is True:
+        for key in _WITH_RELAY:
+            if key not in body:
+                problems.append(f"{file.where(at)}: missing key {key!r}: a model with a relay "
+                                f"must declare it ({_KEYS[key][0]})")
     items = body.get("data_items") if isinstance(body.get("data_items"), list) else []
     data_items = tuple(_check_di(file, (*at, "data_items", i), v, problems)
                        for i, v in enumerate(items))
@@ -132,6 +153,8 @@ def _profile(file: LinedFile, name: str, body: Any, problems: list[str]) -> Mete
     if len(problems) > before:
         return None
     return MeterProfile(name=name, data_items=data_items, writable=writable,
+                        relay_close=tuple(body.get("relay_close") or ()) if body["relay"] else (),
+                        trip_delay_s=float(body.get("trip_delay_s", 0)),
                         **{k: v for k, v in body.items() if k not in _BUILT})
 
 

@@ -24,3 +24,4 @@ class ModbusMeter:
                                   f"{self.client.register_map.name} has no load relay")
 
     trip = close = relay_open = _no_relay
+    closes_by_command = False
