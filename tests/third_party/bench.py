@@ -36,6 +36,7 @@ HERE = Path(__file__).resolve().parent
 # What the devices are told, and what the rig file says of them.
 DLT645_ADDRESS = "202611290001"
 DLT645_PASSWORD = {"level": 2, "value": "123456"}
+DLT645_PROFILE = HERE / "dlt645-emulator-profile.yaml"  # the emulator as a model of its own
 MODBUS_DEVICE_ID = 1  # the simulator's server device_id (sdm120-simulator.json)
 STARTUP_S = 10.0  # a device gets this long to listen: two cores shared with other test runs
 SUITE_TIMEOUT_S = 180.0
@@ -182,7 +183,8 @@ def comms_only_rig(dlt645_port: str, modbus_port: str) -> dict:
         },
         "positions": [
             {"position": 1, "bus": "dlt645", "protocol": "dlt645-2007",
-             "address": DLT645_ADDRESS, "password": DLT645_PASSWORD},
+             "address": DLT645_ADDRESS, "password": DLT645_PASSWORD,
+             "profile": str(DLT645_PROFILE)},
             {"position": 2, "bus": "modbus", "protocol": "modbus-rtu",
              "address": MODBUS_DEVICE_ID, "profile": "sdm120"},
         ],
