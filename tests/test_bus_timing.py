@@ -22,25 +22,11 @@ import attrs
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-RIG = {
-    "name": "one simulated DL/T 645 meter",
-    "buses": {"rs485-1": {}},
-    "positions": [{"position": 1, "bus": "rs485-1", "protocol": "dlt645-2007",
-                   "address": "000000000001", "password": {"level": 2, "value": "123456"}}],
-}
-MODBUS_RIG = {  # the Modbus suite needs the source and reference standard too
-    "name": "one simulated Modbus meter and the bench instruments",
-    "clock": {"speedup": 1000},
-    "buses": {"modbus-1": {"baudrate": 9600, "parity": "N", "reply_timeout_ms": 500}},
-    "positions": [{"position": 1, "bus": "modbus-1", "protocol": "modbus-rtu", "address": 1,
-                   "profile": "sdm120", "un": 230, "ib": 5, "imax": 45, "constant": 1000,
-                   "accuracy": {"standard": "en50470-3", "class": "B"}}],
-    "instruments": {"source": {"driver": "sim-source"},
-                    "reference": {"driver": "sim-reference"},
-                    "error-calculator": {"driver": "sim-error-calculator"}},
-}
+from tests.benches import BENCHES
 
+ROOT = Path(__file__).resolve().parents[1]
+RIG = BENCHES["protocol"][1]
+MODBUS_RIG = BENCHES["modbus"][1]  # the Modbus suite needs the source and reference standard too
 
 @attrs.frozen
 class Run:

@@ -268,11 +268,9 @@ class Link:
         them arrived or None if they did not all come, reply bytes that came with them)."""
         heard, t_end = bytearray(), None
         while len(heard) < size and time.monotonic() < deadline:
-            data = port.read(1)
+            data = _read_waiting(port)
             if not data:
                 continue
-            if port.in_waiting:
-                data += port.read(port.in_waiting)
             now = time.monotonic()
             need = size - len(heard)
             heard += data[:need]
@@ -291,14 +289,20 @@ class Link:
                 return chunks
             deadline = t + byte_gap_limit
         while time.monotonic() < deadline:
-            data = port.read(1)
+            data = _read_waiting(port)
             if not data:
                 continue
-            if port.in_waiting:
-                data += port.read(port.in_waiting)
             now = time.monotonic()
             chunks.append((now, data))
             if splitter.feed(data):
                 break
             deadline = now + byte_gap_limit
         return chunks
+
+
+def _read_waiting(port) -> bytes:
+    """The next byte (waiting at most one poll) and whatever arrived with it."""
+    data = port.read(1)
+    if data and port.in_waiting:
+        data += port.read(port.in_waiting)
+    return data

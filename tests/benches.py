@@ -1,0 +1,38 @@
+"""Small simulated benches the self-tests run suites against, as rig-file data."""
+
+from __future__ import annotations
+
+METER = {"bus": "rs485-1", "protocol": "dlt645-2007", "password": {"level": 2, "value": "123456"}}
+# Several benches run at once on a CI machine of 2 cores: a simulated instrument may be starved
+# for seconds (seen once: a 2 s VISA timeout), which must not pass for a verdict.
+SLOW = {"timeout_ms": 10000}
+INSTRUMENTS = {"source": {"driver": "sim-source", **SLOW},
+               "reference": {"driver": "sim-reference", **SLOW},
+               "error-calculator": {"driver": "sim-error-calculator", **SLOW}}
+# bench -> (the suite it runs, its rig). One meter is enough to judge a protocol (a meter that
+# answers for others would garble a neighbour's replies); the metering suites get a good
+# neighbour to show that one position's failure leaves the others' verdicts alone.
+BENCHES = {
+    "protocol": ("protocol", {
+        "name": "one simulated DL/T 645 meter",
+        "buses": {"rs485-1": {}},
+        "positions": [{"position": 1, "address": "000000000001", **METER}],
+    }),
+    "modbus": ("protocol", {
+        "name": "one simulated Modbus meter and the bench instruments",
+        "clock": {"speedup": 1000},
+        "buses": {"modbus-1": {"baudrate": 9600, "parity": "N", "reply_timeout_ms": 500}},
+        "positions": [{"position": 1, "bus": "modbus-1", "protocol": "modbus-rtu", "address": 1,
+                       "profile": "sdm120", "un": 230, "ib": 5, "imax": 45, "constant": 1000,
+                       "accuracy": {"standard": "en50470-3", "class": "B"}}],
+        "instruments": INSTRUMENTS,
+    }),
+    "metering": ("metering", {
+        "name": "two simulated meters and the bench instruments",
+        "clock": {"speedup": 1000},
+        "buses": {"rs485-1": {}},
+        "positions": [{"position": 1, "address": "000000000001", **METER},
+                      {"position": 2, "address": "000000000002", **METER}],
+        "instruments": INSTRUMENTS,
+    }),
+}
