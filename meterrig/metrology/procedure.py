@@ -190,9 +190,6 @@ class MeteringProcedure:
         self.bench.idle(group[0])
         return {n: Switched(open_pulses[n], advance[n], closed_pulses[n]) for n in meters}
 
-    def off(self) -> None:
-        self.bench.off()
-
     def curves(self) -> dict[int, list[CurvePoint]]:
         """Every accuracy measurement of every position, for the error-curve plots."""
         curves: dict[int, list[CurvePoint]] = {}
