@@ -5,6 +5,7 @@ figure, and each verdict shows which measurement it rests on."""
 from __future__ import annotations
 
 import json
+import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
@@ -12,6 +13,7 @@ from types import SimpleNamespace
 from meterrig.instruments import ErrorCalculator, PowerSource, ReferenceStandard
 from meterrig.metrology import GroupLog, MeteringBench, MeteringProcedure, Standard, rating
 from meterrig.metrology.group import same_rated
+from meterrig.metrology.maths import mean
 from meterrig.rig import load
 from tests.test_suites_catch_defects import rig_with, run_suite
 
@@ -130,15 +132,18 @@ def test_reversed_suite_order_gives_the_same_verdicts_each_naming_its_measuremen
         run_dir = next((tmp_path / name / "reports" / "runs").iterdir())
         groups = {g["group_measurement"]: g for g in map(
             json.loads, (run_dir / "group-measurements.jsonl").read_text().splitlines())}
-        means = [m for m in map(json.loads, (run_dir / "measurements.jsonl").read_text()
-                                .splitlines()) if m["name"].startswith("mean error at ")]
+        records = [json.loads(line) for line in
+                   (run_dir / "measurements.jsonl").read_text().splitlines()]
+        means = [m for m in records if m["name"].startswith("mean error at ")]
         assert len(means) == len(forward), f"{name}: {len(means)} mean errors recorded"
-        for m in means:
-            number = int(m["detail"].removeprefix("group measurement ").split(":")[0])
-            group = groups[number]
-            assert group["points"][0]["name"] == m["name"].removeprefix("mean error at ")
-            readings = group["figures"][str(m["position"])]["readings"]
-            assert round(sum(readings) / len(readings), 4) == m["value"], (m, group)
+        for m in records:
+            named = re.search(r"group measurement (\d+)", m["detail"])
+            assert named, f"{name}: {m['test']} names no group measurement: {m['detail']}"
+            group = groups[int(named[1])]
+            assert m["position"] in group["positions"] and group["points"][0]["name"] in m["name"]
+            if m in means:  # the verdict's value is the named measurement's figures
+                readings = group["figures"][str(m["position"])]["readings"]
+                assert round(mean(readings), 4) == m["value"], (m, group)
         # one measurement per load point, for both positions, whoever asked first
         assert len(groups) == len(forward) // 2
         assert all(g["positions"] == [1, 2] for g in groups.values())
