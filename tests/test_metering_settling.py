@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from fixtures.metering import MeteringBench
 from meterrig.instruments import PowerSource
-from meterrig.metrology import LoadPoint, Settling
+from meterrig.metrology import LoadPoint, MeteringBench, Settling
 
 
 class Clock:

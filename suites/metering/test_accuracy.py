@@ -12,12 +12,13 @@ pytestmark = pytest.mark.needs("metering")
 
 
 def test_accuracy(metering, position, load_point, standard, meter_rating, verify):
-    result = metering.accuracy(position, load_point)
+    result, group = metering.accuracy(position, load_point)
     limits = standard.accuracy_limits(meter_rating, load_point)
     for n, error in enumerate(result.errors, 1):
-        verify.note(f"error at {load_point.name}, reading {n}", round(error, 4), "%", limits)
+        verify.note(f"error at {load_point.name}, reading {n}", round(error, 4), "%", limits,
+                    detail=f"{group}")
     verify.holds(f"pulse-comparison runs finished at {load_point.name}",
                  len(result.errors), len(result.readings), limits.source,
-                 detail="a run that never finished: the meter gave too few pulses")
+                 detail=f"{group}: a run that never finished: the meter gave too few pulses")
     verify.within(f"mean error at {load_point.name}", round(result.mean, 4), "%", limits,
-                  detail=f"mean of {len(result.errors)} readings")
+                  detail=f"{group}: mean of {len(result.errors)} readings")

@@ -9,13 +9,14 @@ pytestmark = pytest.mark.needs("metering")
 
 def test_meter_constant(metering, position, standard, meter_rating, verify):
     test = standard.constant_test(meter_rating)
-    advance_kwh, pulses = metering.constant(position, test)
+    (advance_kwh, pulses), group = metering.constant(position, test)
     pulse_kwh = pulses / position.constant
     verify.within("energy by pulses", round(pulse_kwh, 4), "kWh", test.registered,
-                  detail=f"{pulses} pulses at {position.constant} imp/kWh for "
+                  detail=f"{group}: {pulses} pulses at {position.constant} imp/kWh for "
                          f"{test.energy_kwh:g} kWh dosed: too little for the register's "
                          "resolution (the meter registers more than its class limit less)")
     error = (float(advance_kwh) - pulse_kwh) / pulse_kwh * 100
     verify.within("register advance against pulses", round(error, 4), "%", test.limits,
-                  detail=f"register advanced {advance_kwh} kWh for {test.energy_kwh:g} kWh "
-                         "dosed: register and pulses disagree (wrong constant)")
+                  detail=f"{group}: register advanced {advance_kwh} kWh for "
+                         f"{test.energy_kwh:g} kWh dosed: register and pulses disagree "
+                         "(wrong constant)")

@@ -22,11 +22,12 @@ def test_relay_stops_and_resumes_registration(metering, rig, position, verify):
         pytest.skip(f"position {position.number}: profile {position.profile} closes its relay only "
                     "by the customer's button (1B close allowed) and the rig cannot press it, so "
                     "its relay is not tripped")
-    open_pulses, open_advance, closed_pulses = metering.relay(position, PULSES)
+    (open_pulses, open_advance, closed_pulses), group = metering.relay(position, PULSES)
     verify.within("pulses with the relay tripped", open_pulses, "pulses",
-                  Limits(high=0, source=SOURCE), detail="the relay stayed closed after a trip")
+                  Limits(high=0, source=SOURCE),
+                  detail=f"{group}: the relay stayed closed after a trip")
     verify.holds("register advance with the relay tripped (kWh)", open_advance, Decimal("0.00"),
-                 SOURCE, detail="the meter kept registering after a trip")
+                 SOURCE, detail=f"{group}: the meter kept registering after a trip")
     verify.within("pulses with the relay closed again", closed_pulses, "pulses",
                   Limits(low=PULSES // 2, source=SOURCE),
-                  detail="registration did not resume after the close")
+                  detail=f"{group}: registration did not resume after the close")

@@ -65,7 +65,7 @@ def _expected(reference, quantity: str) -> float:
 
 
 @pytest.mark.clause("register-map")
-def test_values_agree_with_reference(meter, meter_map, metering, position, verify):
+def test_values_agree_with_reference(meter, meter_map, metering_bench, position, verify):
     """At Ib, PF 0.5 inductive, so that reactive power is not zero. Each value is judged in its
     unit, within the accuracy the maker declares: % of the reading, of the nominal value (from
     this position's rating) or of the range maximum, as the map says."""
@@ -73,8 +73,8 @@ def test_values_agree_with_reference(meter, meter_map, metering, position, verif
                 if r.accuracy_percent is not None and r.phase is None]
     if not declared:
         pytest.skip(f"register map {meter_map.name} declares no accuracy of its own values")
-    metering.apply(at_ib(position, 0.5, "inductive"))
-    reference = metering.reference.measure()
+    metering_bench.apply(at_ib(position, 0.5, "inductive"))
+    reference = metering_bench.reference.measure()
     judged = []
     for register in declared:
         expected = _expected(reference, register.quantity)
@@ -94,13 +94,13 @@ def test_values_agree_with_reference(meter, meter_map, metering, position, verif
 
 
 @pytest.mark.clause("register-map")
-def test_word_order(meter, meter_map, metering, position, verify):
+def test_word_order(meter, meter_map, metering_bench, position, verify):
     """A float32 read as the map says gives the applied voltage; with its words swapped it
     would not. A meter that sends the low word first is named as such."""
-    metering.idle(position)
+    metering_bench.idle(position)
     register = meter_map.probe
     words = meter.read_registers(register.function, register.address, register.count)
-    applied = metering.reference.measure().voltage
+    applied = metering_bench.reference.measure().voltage
     tolerance = applied * WORD_ORDER_TOLERANCE_PERCENT / 100 \
         if register.accuracy_percent is None else register.accuracy_band(
             applied, _nominal(meter_map, register, position))
@@ -120,16 +120,16 @@ def test_word_order(meter, meter_map, metering, position, verify):
 
 
 @pytest.mark.clause("register-map")
-def test_energy_advances_by_dosed_energy(meter, meter_map, metering, position, meter_rating,
+def test_energy_advances_by_dosed_energy(meter, meter_map, metering_bench, position, meter_rating,
                                          verify):
     register = meter_map.measuring("import energy")
     point = at_ib(position)
-    metering.idle(position)
+    metering_bench.idle(position)
     before = meter.read(register.name)
-    metering.reference.reset_energy()
-    metering.dose(point, DOSE_KWH)
-    metering.idle(position)
-    dosed = metering.reference.energy_kwh()
+    metering_bench.reference.reset_energy()
+    metering_bench.dose(point, DOSE_KWH)
+    metering_bench.idle(position)
+    dosed = metering_bench.reference.energy_kwh()
     advance = meter.read(register.name) - before
     limits = Standard.for_rating(meter_rating).accuracy_limits(meter_rating, point)
     verify.within(f"{register.name} advance against the reference", round(
