@@ -19,9 +19,8 @@ def read_voltage(meter, device_id: int) -> bytes:
 
 @pytest.mark.clause("crc")
 def test_reply_crc(meter, verify):
-    exchange = meter.link.exchange(read_voltage(meter, meter.device_id), rtu.ReplySplitter(),
-                                   reply_window=meter.reply_window, byte_gap_limit=0.1,
-                                   label=f"read voltage from device {meter.device_id}")
+    exchange = meter.send(read_voltage(meter, meter.device_id), expect_reply=False,
+                          label=f"read voltage from device {meter.device_id}").exchanges[-1]
     try:
         rtu.decode(exchange.reply)
         crc = "good"

@@ -22,12 +22,8 @@ def check_answer(verify, meter, name: str, answers: bool, detail: str = "",
     """Read the voltage as `device_id` (by default the meter's own) and judge what came: a
     normal reply, or silence. A reply from another id or anything else is neither, and shown."""
     probe = meter.register_map.probe
-    own = meter.device_id
-    meter.device_id = own if device_id is None else device_id
-    try:
-        answer = meter.ask(pdu.ReadRequest(probe.function, probe.address, probe.count))
-    finally:
-        meter.device_id = own
+    answer = meter.ask(pdu.ReadRequest(probe.function, probe.address, probe.count),
+                       device_id=device_id)
     verify.equal(name, answer.outcome(), normal_reply(probe.function) if answers else SILENCE,
                  "settings", detail="; ".join(filter(None, [detail, f"heard {answer.shown()}"])))
 

@@ -333,3 +333,6 @@ def test_read_address_reply() -> None:
     forged = Frame("000000000002", 0x93, reply.data)
     with pytest.raises(ReplyMismatch, match="frame header 000000000002"):
         parse_read_address_reply(read_address(), forged)
+    short = Frame("000000000001", 0x93, reply.data[:5])
+    with pytest.raises(ReplyMismatch, match="read-address reply carries 5 bytes, not 6"):
+        check_reply(read_address(), short)  # what the master's engine checks every reply with

@@ -1,6 +1,7 @@
 """DL/T 645-2007 master: turns "read 00010000 from meter X" into exchanges on a link.
 
-Retries are counted in every transaction and in the client's totals, never hidden.
+The commands are said here in the field's words; sending, retries (counted in every transaction
+and in the client's totals, never hidden) and reply checks are the master engine's.
 """
 
 from __future__ import annotations
@@ -10,48 +11,16 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from ...link.exchange import Exchange
 from ...link.serial_link import Link
-from ...meter import GarbledReply, MeterError, NoReply
+from ...master import Master, Transaction
+from ...meter import GarbledReply, MeterError
 from . import commands as cmd
 from .catalogue import CATALOGUE, Quantity, format_di
-from .frame import (
-    LIMITS,
-    WILDCARD_ADDRESS,
-    Frame,
-    FrameError,
-    FrameSplitter,
-    Function,
-    decode,
-    encode,
-)
-from .verdict import describe
+from .codec import Dlt645Codec
+from .frame import LIMITS, WILDCARD_ADDRESS, Frame
 
 MASTER_PREAMBLE = 4  # the master wakes the bus with 4 × FE (DL/T 645-2007 §5.1)
-FRAME_DATA_OFFSET = 10  # 68, six address bytes, 68, C, L
 RELAY_COMMAND_VALIDITY = timedelta(minutes=LIMITS["relay_command"]["validity_min"])
-
-# Where passwords and operator codes sit in a request's data: (first, end) byte, for traces.
-SECRET_FIELDS: dict[int, tuple[int, int]] = {
-    Function.WRITE: (4, 12),
-    Function.CHANGE_PASSWORD: (4, 12),
-    Function.CLEAR_DEMAND: (0, 8),
-    Function.METER_CLEAR: (0, 8),
-    Function.EVENT_CLEAR: (0, 8),
-    Function.RELAY: (0, 8),
-}
-
-
-@attrs.frozen
-class Transaction:
-    request: Frame
-    reply: Frame | None  # None: nobody answered (the expected outcome for a broadcast)
-    exchanges: tuple[Exchange, ...]
-
-    @property
-    def retries(self) -> int:
-        return len(self.exchanges) - 1
-
 
 @attrs.frozen
 class Reading:
@@ -75,79 +44,58 @@ class Dlt645Client:
         retries: int = 1,
         preamble: int = MASTER_PREAMBLE,
     ) -> None:
-        self.link = link
         self.address = address
         self.auth = auth
-        self.reply_window = reply_window
-        self.retries = retries
         self.preamble = preamble
-        self.retries_used = 0
-        self.observers: list[Callable[[Transaction], None]] = []
+        self.master: Master[Frame, Frame] = Master(link, Dlt645Codec(),
+                                                   reply_window=reply_window, retries=retries)
 
     def __repr__(self) -> str:
         return f"Dlt645Client(bus={self.link.name!r}, address={self.address!r})"
+
+    @property
+    def link(self) -> Link:
+        return self.master.link
+
+    @property
+    def reply_window(self) -> float:
+        return self.master.reply_window
+
+    @property
+    def retries(self) -> int:
+        return self.master.retries
+
+    @property
+    def retries_used(self) -> int:
+        return self.master.retries_used
+
+    @property
+    def observers(self) -> list[Callable[[Transaction], None]]:
+        return self.master.observers
 
     # -- one request, with retries -----------------------------------------------------------
     def send(self, request: Frame, *, label: str, expect_reply: bool = True,
              preamble: int | None = None, retries: int | None = None) -> Transaction:
         """Send a frame and return what came back. A broadcast (expect_reply=False) listens one
         reply window so that a meter that wrongly answers is heard, and is not retried."""
-        raw = encode(request, preamble=self.preamble if preamble is None else preamble)
-        attempts = 1 + ((self.retries if retries is None else retries) if expect_reply else 0)
-        exchanges: list[Exchange] = []
-        reply: Frame | None = None
-        failure: MeterError | None = None
-        for attempt in range(1, attempts + 1):
-            exchange = self.link.exchange(
-                raw, FrameSplitter(), reply_window=self.reply_window,
-                byte_gap_limit=self.reply_window, label=label, attempt=attempt,
-                secret_spans=self._secret_spans(request, len(raw)),
-            )
-            exchanges.append(exchange)
-            try:
-                reply = self._frame_in(exchange.reply) if exchange.answered else None
-            except FrameError as exc:
-                failure = GarbledReply(f"meter {self.address} on bus {self.link.name}: garbled "
-                                       f"reply to {label}: {exc}: {describe(exchange.reply)}",
-                                       exc)
-            else:
-                failure = None if reply else NoReply(
-                    f"meter {self.address} on bus {self.link.name}: no reply to {label} "
-                    f"within {self.reply_window * 1e3:.0f} ms")
-            if reply is not None:
-                break
-        transaction = self._done(Transaction(request, reply, tuple(exchanges)))
-        if expect_reply and failure is not None:
-            raise failure
-        return transaction
+        return self.master.transact(
+            request, label=label, target=f"meter {self.address}", expect_reply=expect_reply,
+            retries=retries, preamble=self.preamble if preamble is None else preamble)
 
-    def _done(self, transaction: Transaction) -> Transaction:
-        self.retries_used += transaction.retries
-        for observer in self.observers:
-            observer(transaction)
-        return transaction
-
-    @staticmethod
-    def _frame_in(reply: bytes) -> Frame:
-        candidates = FrameSplitter().feed(reply)
-        return decode(candidates[0] if candidates else reply)
-
-    def _secret_spans(self, request: Frame, length: int) -> tuple[tuple[int, int], ...]:
-        field = SECRET_FIELDS.get(request.function)
-        if field is None or request.from_slave:
-            return ()
-        start = length - 2 - len(request.data)  # data sits just before CS and 16
-        return ((start + field[0], start + field[1]),)
+    def send_raw(self, raw: bytes, *, label: str, expect_reply: bool = False,
+                 retries: int = 0) -> Transaction:
+        """Send bytes as they are (a malformed frame, for error control) for a test that judges
+        what came."""
+        return self.master.send_raw(raw, label=label, target=f"meter {self.address}",
+                                    expect_reply=expect_reply, retries=retries)
 
     def transact(self, request: Frame, *, label: str) -> Frame:
         """Send, expect a reply, and check it answers the request (abnormal replies raise,
         carrying the reply's bytes as ``reply`` so that a verdict can show them)."""
         transaction = self.send(request, label=label)  # raises unless a frame came
-        try:
-            cmd.check_reply(request, transaction.reply)
-        except (cmd.AbnormalReply, cmd.ReplyMismatch) as exc:
-            exc.reply = transaction.exchanges[-1].reply
-            raise
+        if transaction.error is not None:
+            transaction.error.reply = transaction.raw
+            raise transaction.error
         return transaction.reply
 
     # -- commands ----------------------------------------------------------------------------
@@ -158,14 +106,14 @@ class Dlt645Client:
         try:
             with self.link.reserved():
                 request = cmd.read(self.address, di)
-                reply = cmd.parse_read_reply(request, self.transact(
+                reply = cmd.read_reply_fields(request, self.transact(
                     request, label=f"read {format_di(di)}"))
                 value = reply.value
                 seq = 0
                 while reply.follow_up:
                     seq += 1
                     request = cmd.read_follow_up(self.address, di, seq)
-                    reply = cmd.parse_read_reply(request, self.transact(
+                    reply = cmd.read_reply_fields(request, self.transact(
                         request, label=f"read follow-up {seq} of {format_di(di)}"))
                     value += reply.value
         finally:
@@ -179,15 +127,15 @@ class Dlt645Client:
         except ValueError as exc:
             garbled = GarbledReply(f"meter {self.address}: the value of {format_di(di)} does not "
                                    f"decode: {exc}", exc)
-            garbled.reply = transactions[-1].exchanges[-1].reply
+            garbled.reply = transactions[-1].raw
             raise garbled from exc
         return Reading(di, quantity, raw, transactions)
 
     def read_address(self, pattern: str = WILDCARD_ADDRESS) -> str:
-        """The meter's real address, asked with wildcard bytes (AA) in the request address."""
-        request = Frame(address=pattern, control=Function.READ_ADDRESS)
-        reply = self.transact(request, label=f"read address {pattern}")
-        return bytes(reversed(reply.data)).hex().upper()
+        """The meter's real address, asked with wildcard bytes (AA) in the request address; a
+        reply whose data is not the 6-byte address its header carries is refused."""
+        request = cmd.read_address(pattern)
+        return self.transact(request, label=f"read address {pattern}").address
 
     def write(self, di: int, value: object) -> None:
         self.transact(cmd.write(self.address, di, CATALOGUE[di].encode(value), self._auth()),

@@ -36,6 +36,7 @@ RelayAction.__doc__ = ("Relay command N1: TRIP, CLOSE_ALLOWED (1B: the customer 
                        "button), DIRECT_CLOSE (1C), ALARM, ALARM_RELEASE, HOLD, HOLD_RELEASE.")
 
 DI_LENGTH = 4
+ADDRESS_LENGTH = 6  # a read-address reply's data: the meter's address, lowest byte first
 EVERY = 0x99  # a freeze-time field of 99 means "every" (minute/hour/day/month)
 
 
@@ -66,6 +67,21 @@ def _wire_to_printed(raw: bytes) -> str:
     return raw[::-1].hex().upper()
 
 
+class Masked(bytes):
+    """Data bytes a trace must mask: a password with its level, an operator code."""
+
+
+def _request(address: str, function: Function, *fields: bytes) -> Frame:
+    """A request of these data fields in order, the spans of its Masked fields recorded where
+    they land, so the spans follow any change of layout."""
+    data, spans = b"", []
+    for field in fields:
+        if isinstance(field, Masked):
+            spans.append((len(data), len(data) + len(field)))
+        data += field
+    return Frame(address, function, data, secret_spans=tuple(spans))
+
+
 @attrs.frozen
 class Auth:
     """Password level PA, password P0..P2 and operator code C0..C3, all printed high first."""
@@ -76,10 +92,10 @@ class Auth:
     operator: str = attrs.field(default="00000000", converter=str.upper, validator=_hex_digits(8))
 
     def password_bytes(self) -> bytes:
-        return bytes([self.level]) + _printed_to_wire(self.password)
+        return Masked(bytes([self.level]) + _printed_to_wire(self.password))
 
     def to_bytes(self) -> bytes:
-        return self.password_bytes() + _printed_to_wire(self.operator)
+        return Masked(self.password_bytes() + _printed_to_wire(self.operator))
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> Auth:
@@ -140,13 +156,14 @@ def read_follow_up(address: str, di: int, seq: int) -> Frame:
     return Frame(address, Function.READ_FOLLOW_UP, di_bytes(di) + bytes([seq]))
 
 
-def read_address() -> Frame:
-    """Ask the only meter on a point-to-point link for its address."""
-    return Frame(WILDCARD_ADDRESS, Function.READ_ADDRESS)
+def read_address(pattern: str = WILDCARD_ADDRESS) -> Frame:
+    """Ask the meters whose address matches ``pattern`` (AA: any byte) for their address: the
+    only meter on a point-to-point link, by default."""
+    return Frame(pattern, Function.READ_ADDRESS)
 
 
 def write(address: str, di: int, value: bytes, auth: Auth) -> Frame:
-    return Frame(address, Function.WRITE, di_bytes(di) + auth.to_bytes() + value)
+    return _request(address, Function.WRITE, di_bytes(di), auth.to_bytes(), value)
 
 
 def broadcast_time(when: datetime.datetime) -> Frame:
@@ -173,21 +190,21 @@ def change_password(
     address: str, di: int, old: Auth, new_level: int, new_password: str
 ) -> Frame:
     new = Auth(new_level, new_password)
-    data = di_bytes(di) + old.password_bytes() + new.password_bytes()
-    return Frame(address, Function.CHANGE_PASSWORD, data)
+    return _request(address, Function.CHANGE_PASSWORD, di_bytes(di), old.password_bytes(),
+                    new.password_bytes())
 
 
 def clear_demand(address: str, auth: Auth) -> Frame:
-    return Frame(address, Function.CLEAR_DEMAND, auth.to_bytes())
+    return _request(address, Function.CLEAR_DEMAND, auth.to_bytes())
 
 
 def meter_clear(address: str, auth: Auth) -> Frame:
-    return Frame(address, Function.METER_CLEAR, auth.to_bytes())
+    return _request(address, Function.METER_CLEAR, auth.to_bytes())
 
 
 def event_clear(address: str, auth: Auth, di: int = 0xFFFFFFFF) -> Frame:
     """Clear the events of ``di``; FFFFFFFF clears all of them."""
-    return Frame(address, Function.EVENT_CLEAR, auth.to_bytes() + di_bytes(di))
+    return _request(address, Function.EVENT_CLEAR, auth.to_bytes(), di_bytes(di))
 
 
 def relay(
@@ -197,8 +214,8 @@ def relay(
     do, which real meters refuse (the suites send it to check that refusal)."""
     expiry_bytes = bytes(6) if expiry is None else _datetime_bytes(expiry)
     reserved_n2 = bytes(1)
-    data = auth.to_bytes() + bytes([action]) + reserved_n2 + expiry_bytes
-    return Frame(address, Function.RELAY, data)
+    return _request(address, Function.RELAY, auth.to_bytes(), bytes([action]), reserved_n2,
+                    expiry_bytes)
 
 
 def _real_address_bytes(address: str) -> bytes:
@@ -479,26 +496,34 @@ def check_reply(request: Frame, reply: Frame) -> None:
         if reply.data[-1] != request.data[DI_LENGTH]:
             raise ReplyMismatch(f"follow-up reply SEQ {reply.data[-1]} does not echo "
                                 f"request SEQ {request.data[DI_LENGTH]}")
+    if request.function == Function.READ_ADDRESS:
+        if len(reply.data) != ADDRESS_LENGTH:
+            raise ReplyMismatch(f"read-address reply carries {len(reply.data)} bytes, "
+                                f"not {ADDRESS_LENGTH}")
+        if reply.data != address_bytes(reply.address):
+            raise ReplyMismatch(f"reply data gives address {_wire_to_printed(reply.data)}, "
+                                f"frame header {reply.address}")
 
 
-def parse_read_reply(request: Frame, reply: Frame) -> ReadReply:
-    if request.function not in (Function.READ, Function.READ_FOLLOW_UP):
-        raise ValueError(f"request function {request.function:02X} is not a read")
-    check_reply(request, reply)
+def read_reply_fields(request: Frame, reply: Frame) -> ReadReply:
+    """DI, value and SEQ of a read reply that check_reply has passed."""
     if request.function == Function.READ_FOLLOW_UP:
         return ReadReply(_di(reply.data[:DI_LENGTH]), reply.data[DI_LENGTH:-1], reply.follow_up,
                          reply.data[-1])
     return ReadReply(_di(reply.data[:DI_LENGTH]), reply.data[DI_LENGTH:], reply.follow_up, None)
 
 
+def parse_read_reply(request: Frame, reply: Frame) -> ReadReply:
+    if request.function not in (Function.READ, Function.READ_FOLLOW_UP):
+        raise ValueError(f"request function {request.function:02X} is not a read")
+    check_reply(request, reply)
+    return read_reply_fields(request, reply)
+
+
 def parse_read_address_reply(request: Frame, reply: Frame) -> str:
-    """The address a meter gave in answer to read_address()."""
+    """The address a meter gave in answer to read_address(): check_reply has made sure its
+    data (6 bytes) and its header give the same one."""
     if request.function != Function.READ_ADDRESS:
         raise ValueError(f"request function {request.function:02X} is not read-address")
     check_reply(request, reply)
-    if len(reply.data) != 6:
-        raise ReplyMismatch(f"read-address reply carries {len(reply.data)} bytes, not 6")
-    given = address_from_bytes(reply.data)
-    if given != reply.address:
-        raise ReplyMismatch(f"reply data gives address {given}, frame header {reply.address}")
-    return given
+    return reply.address

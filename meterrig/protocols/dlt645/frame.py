@@ -161,6 +161,9 @@ class Frame:
     control: int = attrs.field(validator=attrs.validators.and_(
         attrs.validators.ge(0), attrs.validators.le(0xFF)))
     data: bytes = attrs.field(default=b"", converter=bytes)
+    # Where the builder put passwords and operator codes in `data`: (first, end) byte. Not part
+    # of the frame's value; encode_spans turns them into the wire bytes that traces mask.
+    secret_spans: tuple[tuple[int, int], ...] = attrs.field(default=(), eq=False, repr=False)
 
     @property
     def function(self) -> int:
@@ -190,6 +193,12 @@ def encode(frame: Frame, *, preamble: int = PREAMBLE_MAX) -> bytes:
     body += bytes([sum(body) & 0xFF, END])
     _check_length_limit(frame.control, len(frame.data), bytes(body))
     return bytes([PREAMBLE] * preamble) + bytes(body)
+
+
+def encode_spans(frame: Frame, *, preamble: int = PREAMBLE_MAX) -> tuple[tuple[int, int], ...]:
+    """The wire byte ranges of the frame's secret spans, as encode(frame, preamble) lays it out."""
+    start = preamble + HEADER_LENGTH
+    return tuple((start + first, start + end) for first, end in frame.secret_spans)
 
 
 def decode(raw: bytes) -> Frame:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from ...limits.dlt645 import RESPONSE_DELAY
 from ...link.serial_link import Link
-from .client import Dlt645Client, GarbledReply, NoReply
+from ...meter import GarbledReply, NoReply
+from .client import Dlt645Client
 from .commands import ReplyMismatch
 from .frame import WILDCARD_ADDRESS
 

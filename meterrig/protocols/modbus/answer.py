@@ -23,6 +23,24 @@ def exception(code: int) -> str:
     return f"exception {pdus.exception_name(code)}"
 
 
+def judge(device_id: int, function: int, adu: rtu.Adu) -> tuple[str, pdus.Reply | None]:
+    """A whole reply frame against the request's device id and function: the outcome in a few
+    words, and the reply PDU (None: malformed)."""
+    try:
+        reply = pdus.decode_reply(adu.pdu)
+    except pdus.PduError:
+        reply = None
+    if adu.device_id != device_id:
+        return f"a reply from device {adu.device_id}", reply
+    if reply is None:
+        return f"a malformed reply to function {function:02X}", None
+    if reply.function != function:
+        return f"a reply with function {adu.function:02X} to function {function:02X}", reply
+    if isinstance(reply, pdus.ExceptionReply):
+        return exception(reply.code), reply
+    return normal_reply(function), reply
+
+
 @attrs.frozen
 class Answer:
     request: bytes  # the frame sent
@@ -54,19 +72,10 @@ class Answer:
         "exception 02 illegal data address", "a normal reply to function 01", ..."""
         if self.silent:
             return SILENCE
-        adu, reply = self.adu, self.reply
-        device_id, function = self.request[0], self.request[1]
+        adu = self.adu
         if adu is None:
             return "a reply that is not a frame"
-        if adu.device_id != device_id:
-            return f"a reply from device {adu.device_id}"
-        if reply is None:
-            return f"a malformed reply to function {function:02X}"
-        if reply.function != function:
-            return f"a reply with function {adu.function:02X} to function {function:02X}"
-        if isinstance(reply, pdus.ExceptionReply):
-            return exception(reply.code)
-        return normal_reply(function)
+        return judge(self.request[0], self.request[1], adu)[0]
 
     def shown(self) -> str:
         """The bytes in hex and what they say, as far as they go:

@@ -2,19 +2,19 @@
 
 It runs on meterrig's Link, not on a pymodbus transport, so each exchange is timed and traced
 like any other on the rig, and a suite can send what a pymodbus client refuses to build (a bad
-CRC, a broadcast read, 126 registers). Retries are counted, never hidden.
+CRC, a broadcast read, 126 registers). The commands are said here in the field's words; sending,
+retries (counted, never hidden) and reply checks are the master engine's.
 """
 
 from __future__ import annotations
 
-import attrs
-
-from ...link.exchange import Exchange
+from ... import master
 from ...link.serial_link import Link
-from ...meter import GarbledReply, MeterError, NoReply
+from ...meter import GarbledReply
 from . import pdu as pdus
 from . import rtu
-from .answer import Answer, exception, normal_reply
+from .answer import Answer
+from .codec import Addressed, ModbusCodec, ModbusException, WrongReply
 from .registers import RegisterMap
 
 # A reply that pauses this long is over: longer than any USB adapter's latency timer (16 ms by
@@ -23,28 +23,11 @@ REPLY_GAP_LIMIT_S = 0.1
 TABLE_NAMES = {pdus.READ_HOLDING: "holding", pdus.READ_INPUT: "input"}
 
 
-class ModbusException(MeterError):
-    """The meter answered with an exception reply."""
-
-    def __init__(self, message: str, reply: pdus.ExceptionReply) -> None:
-        super().__init__(message)
-        self.reply = reply
-
-
-@attrs.frozen
-class Transaction:
-    request: bytes  # the frame sent
-    reply: rtu.Adu | None  # None: no whole frame came (`answer` shows what did)
-    exchanges: tuple[Exchange, ...]
-
-    @property
-    def retries(self) -> int:
-        return len(self.exchanges) - 1
-
+class Transaction(master.Transaction):
     @property
     def answer(self) -> Answer:
         """What the last attempt heard, decoded as far as it goes."""
-        return Answer(self.request, self.exchanges[-1].reply)
+        return Answer(self.exchanges[-1].request, self.raw)
 
 
 def describe(request: pdus.Request) -> str:
@@ -61,15 +44,30 @@ def describe(request: pdus.Request) -> str:
 class ModbusClient:
     def __init__(self, link: Link, device_id: int, register_map: RegisterMap, *,
                  reply_window: float = 1.0, retries: int = 1) -> None:
-        self.link = link
         self.device_id = device_id
         self.register_map = register_map
-        self.reply_window = reply_window
-        self.retries = retries
-        self.retries_used = 0
+        self.master: master.Master[Addressed, rtu.Adu] = master.Master(
+            link, ModbusCodec(), reply_window=reply_window, byte_gap_limit=REPLY_GAP_LIMIT_S,
+            retries=retries, transaction=Transaction)
 
     def __repr__(self) -> str:
         return f"ModbusClient(bus={self.link.name!r}, device_id={self.device_id})"
+
+    @property
+    def link(self) -> Link:
+        return self.master.link
+
+    @property
+    def reply_window(self) -> float:
+        return self.master.reply_window
+
+    @property
+    def retries(self) -> int:
+        return self.master.retries
+
+    @property
+    def retries_used(self) -> int:
+        return self.master.retries_used
 
     # -- one frame, with retries -------------------------------------------------------------
     def send(self, frame: bytes, *, label: str, expect_reply: bool = True,
@@ -77,55 +75,39 @@ class ModbusClient:
         """Send a frame as it is (spoilt frames too) and return what came back. A frame that
         should get silence (expect_reply=False) is listened to for one reply window, not retried.
         When a reply was due and none came whole: NoReply, or GarbledReply showing the bytes."""
-        attempts = 1 + ((self.retries if retries is None else retries) if expect_reply else 0)
-        transaction = self._attempt(frame, label, attempts)
-        if transaction.reply is None and expect_reply:
-            where = f"device {self.device_id} on bus {self.link.name}"
-            answer = transaction.answer
-            if answer.silent:
-                raise NoReply(f"{where}: no reply to {label} within "
-                              f"{self.reply_window * 1e3:.0f} ms")
-            raise GarbledReply(f"{where}: garbled reply to {label}: {answer.shown()}",
-                               ValueError(answer.raw))
-        return transaction
+        if retries is None:
+            retries = self.retries if expect_reply else 0
+        return self.master.send_raw(frame, label=label, target=f"device {self.device_id}",
+                                    expect_reply=expect_reply, retries=retries)
 
-    def _attempt(self, frame: bytes, label: str, attempts: int) -> Transaction:
-        """Up to `attempts` exchanges, until one brings a whole frame (good length and CRC)."""
-        exchanges: list[Exchange] = []
-        reply: rtu.Adu | None = None
-        for attempt in range(1, attempts + 1):
-            exchange = self.link.exchange(frame, rtu.ReplySplitter(),
-                                          reply_window=self.reply_window,
-                                          byte_gap_limit=REPLY_GAP_LIMIT_S, label=label,
-                                          attempt=attempt)
-            exchanges.append(exchange)
-            reply = Answer(frame, exchange.reply).adu
-            if reply is not None:
-                break
-        self.retries_used += len(exchanges) - 1
-        return Transaction(frame, reply, tuple(exchanges))
+    def _transact(self, request: pdus.Request, label: str, device_id: int | None,
+                  expect_reply: bool) -> tuple[str, Transaction]:
+        device_id = self.device_id if device_id is None else device_id
+        label = label or f"{describe(request)} from device {device_id}"
+        return label, self.master.transact(Addressed(device_id, request), label=label,
+                                           target=f"device {device_id}",
+                                           expect_reply=expect_reply, retries=self.retries)
 
-    def ask(self, request: pdus.Request, *, label: str = "") -> Answer:
-        """Send a request to this device and return whatever came back (retried while nothing
-        whole came). Judging it is the caller's job: this never raises for what the device did."""
-        label = label or f"{describe(request)} from device {self.device_id}"
-        frame = rtu.encode(self.device_id, request.encode())
-        return self._attempt(frame, label, 1 + self.retries).answer
+    def ask(self, request: pdus.Request, *, label: str = "",
+            device_id: int | None = None) -> Answer:
+        """Send a request to this device (or to `device_id`) and return whatever came back
+        (retried while nothing whole came). Judging it is the caller's job: this never raises
+        for what the device did."""
+        return self._transact(request, label, device_id, expect_reply=False)[1].answer
 
     def transact(self, request: pdus.Request, *, label: str = "") -> pdus.Reply:
-        """Send a request to this device; check the reply answers it. Anything else raises a
+        """Send a request to this device; the reply must answer it. Anything else raises a
         MeterError showing the bytes: ModbusException for an exception reply, NoReply, or
         GarbledReply (noise, another device's frame, a malformed PDU, another function's reply).
         """
-        label = label or f"{describe(request)} from device {self.device_id}"
-        answer = self.send(rtu.encode(self.device_id, request.encode()), label=label).answer
-        reply, outcome = answer.reply, answer.outcome()
+        label, transaction = self._transact(request, label, None, expect_reply=True)
         where = f"device {self.device_id} on bus {self.link.name}: reply to {label}"
-        if isinstance(reply, pdus.ExceptionReply) and outcome == exception(reply.code):
-            raise ModbusException(f"{where}: {outcome}", reply)
-        if reply is None or outcome != normal_reply(request.function):
-            raise GarbledReply(f"{where} is {answer}", ValueError(answer.raw))
-        return reply
+        match transaction.error:
+            case ModbusException() as error:
+                raise ModbusException(f"{where}: {error}", error.reply)
+            case WrongReply() as error:
+                raise GarbledReply(f"{where} is {error}: {transaction.answer.shown()}", error)
+        return pdus.decode_reply(transaction.reply.pdu)
 
     # -- registers ---------------------------------------------------------------------------
     def read_registers(self, function: int, address: int, count: int) -> tuple[int, ...]:
