@@ -39,6 +39,7 @@ def _malformed(meter, kind: str) -> tuple[bytes, Frame]:
 
 @pytest.mark.clause("error-control")
 @pytest.mark.parametrize("kind", list(ALLOWED))
+@pytest.mark.measures("answer_to_malformed_request")
 def test_malformed_request_is_ignored(meter, link, kind, verify):
     raw, request = _malformed(meter, kind)
     exchange = link.exchange(raw, FrameSplitter(), reply_window=meter.reply_window,
@@ -47,4 +48,5 @@ def test_malformed_request_is_ignored(meter, link, kind, verify):
     answer = answer_to(request, Transaction(request, None, (exchange,)))
     allowed = " or ".join(ALLOWED[kind])
     verify.equal(f"answer to a request with {kind} is {allowed}",
-                 answer.kind in ALLOWED[kind], True, "error-control", detail=str(answer))
+                 answer.kind in ALLOWED[kind], True, "error-control", detail=str(answer),
+                 key="answer_to_malformed_request", at={"malformed": kind})
