@@ -24,12 +24,16 @@ class Outcome(StrEnum):
     FAIL = "fail"  # the value, with its uncertainty, lies wholly outside them
     INCONCLUSIVE = "inconclusive"  # neither: the rig cannot tell (the detail says why)
     SKIPPED = "skipped"  # not measured: the test was skipped (the detail says why)
+    # Declared by its test (the `measures` marker) and never made: the test ended first (a
+    # skip, a failure, a crash; the detail says which). SKIPPED is the skipped test's own one
+    # record; UNSET is each measurement a test owed, whatever ended it.
+    UNSET = "unset"
 
 
 @attrs.frozen
 class Limits:
     """An inclusive range; either end may be open. `source` says where the numbers come from;
-    `unit`, when given, is the only unit a value may be judged against them in."""
+    `unit` is the only unit a value may be judged against them in ("" for a unitless count)."""
 
     low: float | None = None
     high: float | None = None
@@ -65,7 +69,7 @@ class Limits:
 
 @attrs.frozen
 class Measurement:
-    name: str
+    name: str  # for reading: may hold values ("length of 00010000 (…)")
     value: Any
     unit: str
     clause: str
@@ -77,6 +81,11 @@ class Measurement:
     time: str = attrs.field(factory=lambda: datetime.now(UTC).isoformat())
     detail: str = ""
     uncertainty: float | None = None  # ± in the value's unit; None when the value is exact
+    # The stable name of what is measured, the same in every run ("dlt645_read.value_length"),
+    # and what tells this one apart from the others of its key in a test ({"position": 1,
+    # "di": "00010000"}): no value of the measurement is in the key.
+    key: str = ""
+    dimensions: dict[str, Any] = attrs.field(factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -90,8 +99,8 @@ class Measurement:
         """One line a QA engineer can act on."""
         where = f"position {self.position}: " if self.position is not None else ""
         detail = f": {self.detail}" if self.detail else ""
-        if self.verdict == Outcome.SKIPPED:
-            return f"{where}{self.name} skipped{detail} ({self.clause})"
+        if self.verdict in (Outcome.SKIPPED, Outcome.UNSET):
+            return f"{where}{self.name} {self.verdict}{detail} ({self.clause})"
         if self.limits is not None:
             against = f"{self.limits} {self.unit}".rstrip()
             bound = f"within {against}"
@@ -113,6 +122,7 @@ class Measurement:
         record["value"] = _plain(self.value)
         record["expected"] = _plain(self.expected)
         record["verdict"] = str(self.verdict)
+        record["dimensions"] = {name: _plain(value) for name, value in self.dimensions.items()}
         return record
 
 
@@ -124,13 +134,19 @@ def _joined(*parts: str) -> str:
     return "; ".join(part for part in parts if part)
 
 
+def _same_unit(name: str, unit: str, limits: Limits | None) -> None:
+    """Limits in another unit (or in none, for a value that has one) are refused: a number
+    judged against limits of another quantity is no verdict."""
+    if limits is not None and limits.unit != unit:
+        raise ValueError(f"{name}: a value in {unit!r} judged against limits in "
+                         f"{limits.unit!r} ({limits.source})")
+
+
 def judge(name: str, value: float, unit: str, limits: Limits, clause: str, *,
           uncertainty: float | None = None, detail: str = "", **where: Any) -> Measurement:
     """A value judged against limits by the rule of `Limits.verdict`; limits in another unit
     are refused."""
-    if limits.unit and limits.unit != unit:
-        raise ValueError(f"{name}: a value in {unit!r} judged against limits in "
-                         f"{limits.unit!r} ({limits.source})")
+    _same_unit(name, unit, limits)
     verdict, reason = limits.verdict(value, uncertainty, unit)
     return Measurement(name=name, value=value, unit=unit, clause=clause, limits=limits,
                        verdict=verdict, uncertainty=uncertainty,
@@ -141,6 +157,7 @@ def unmeasurable(name: str, unit: str, limits: Limits, clause: str, reason: str,
                  detail: str = "", **where: Any) -> Measurement:
     """A figure this rig cannot measure at all (e.g. timing on an unpaced link): INCONCLUSIVE,
     with no value and the reason."""
+    _same_unit(name, unit, limits)
     return Measurement(name=name, value=None, unit=unit, clause=clause, limits=limits,
                        verdict=Outcome.INCONCLUSIVE, detail=_joined(reason, detail), **where)
 
@@ -148,6 +165,7 @@ def unmeasurable(name: str, unit: str, limits: Limits, clause: str, reason: str,
 def inconclusive(name: str, value: Any, unit: str, limits: Limits, clause: str, reason: str, *,
                  uncertainty: float | None = None, detail: str = "", **where: Any) -> Measurement:
     """A measured value that says nothing about the device (a rig fault: the reason says so)."""
+    _same_unit(name, unit, limits)
     return Measurement(name=name, value=value, unit=unit, clause=clause, limits=limits,
                        verdict=Outcome.INCONCLUSIVE, uncertainty=uncertainty,
                        detail=_joined(reason, detail), **where)
@@ -157,6 +175,12 @@ def skipped(name: str, reason: str, clause: str = "", **where: Any) -> Measureme
     """A test that did not run its checks, recorded so the measurements show it."""
     return Measurement(name=name, value=None, unit="", clause=clause, verdict=Outcome.SKIPPED,
                        detail=reason, **where)
+
+
+def unset(key: str, reason: str, clause: str = "", **where: Any) -> Measurement:
+    """A measurement its test declared and never made, with why the test ended first."""
+    return Measurement(name=key, key=key, value=None, unit="", clause=clause,
+                       verdict=Outcome.UNSET, detail=reason, **where)
 
 
 def compare(name: str, value: Any, expected: Any, clause: str, unit: str = "",

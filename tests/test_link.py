@@ -315,7 +315,7 @@ def test_a_quiet_adapter_is_found_not_to_echo(peer):
 
 
 # -- judging with uncertainty ---------------------------------------------------------------------
-TD_LIMITS = Limits(low=20, high=500)
+TD_LIMITS = Limits(low=20, high=500, unit="ms")
 
 
 @pytest.mark.parametrize(("value", "uncertainty", "outcome"), [

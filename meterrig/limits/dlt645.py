@@ -10,9 +10,10 @@ from .figures import TimingFigure, uncertainty_ms
 _timing = table("dlt645-2007")["timing_ms"]
 _source = table("clauses")["dlt645-2007"]["timing"]
 
-RESPONSE_DELAY = Limits(low=_timing["td_min"], high=_timing["td_max"], source=_source)  # ms
-BYTE_GAP = Limits(high=_timing["tb_max"], source=_source)  # ms
+RESPONSE_DELAY = Limits(low=_timing["td_min"], high=_timing["td_max"], source=_source, unit="ms")
+BYTE_GAP = Limits(high=_timing["tb_max"], source=_source, unit="ms")
 TD, TB = "response delay Td", "inter-byte gap Tb"
+TD_KEY, TB_KEY = "dlt645.response_delay", "dlt645.byte_gap"  # their measurement keys
 
 
 def exchange_timing(exchange: Exchange) -> list[TimingFigure]:
@@ -20,5 +21,7 @@ def exchange_timing(exchange: Exchange) -> list[TimingFigure]:
     uncertainty = uncertainty_ms(exchange)
     return [TimingFigure(TD, round(exchange.response_delay * 1e3, 1), RESPONSE_DELAY,
                          uncertainty, floor=0.0,
-                         impossible="a reply cannot begin before the request has ended"),
-            TimingFigure(TB, round(exchange.max_byte_gap * 1e3, 1), BYTE_GAP, uncertainty)]
+                         impossible="a reply cannot begin before the request has ended",
+                         key=TD_KEY),
+            TimingFigure(TB, round(exchange.max_byte_gap * 1e3, 1), BYTE_GAP, uncertainty,
+                         key=TB_KEY)]

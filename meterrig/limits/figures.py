@@ -19,6 +19,7 @@ class TimingFigure:
     # The least a physically possible value can be (ms); a figure below it is a rig fault.
     floor: float | None = None
     impossible: str = ""  # why a figure below the floor cannot be the device's
+    key: str = attrs.field(kw_only=True)  # its measurement key (measure.Measurement.key)
 
 
 def uncertainty_ms(exchange: Exchange) -> float | None:

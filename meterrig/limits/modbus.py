@@ -12,11 +12,13 @@ CLAUSES = table("clauses")["modbus-rtu"]
 # How much longer a gap may look because the host was busy (the reason is in the data).
 HOST_SCHEDULING_S = table("rig-tolerances")["modbus_reply_gap_s"]["max"]
 SILENCE, GAP = "silence before reply", "gap inside reply"
+SILENCE_KEY, GAP_KEY = "modbus.silence_before_reply", "modbus.gap_inside_reply"  # their keys
 
 
 def reply_silence(baudrate: int) -> Limits:
     """The silence before a reply: at least t3.5 (ms)."""
-    return Limits(low=round(silent_intervals(baudrate)[1] * 1e3, 3), source=CLAUSES["framing"])
+    return Limits(low=round(silent_intervals(baudrate)[1] * 1e3, 3), source=CLAUSES["framing"],
+                  unit="ms")
 
 
 def reply_gap(baudrate: int) -> Limits:
@@ -24,7 +26,7 @@ def reply_gap(baudrate: int) -> Limits:
     the link hands bytes over (a USB latency timer) is its resolution, the uncertainty."""
     t15 = silent_intervals(baudrate)[0]
     return Limits(high=round((t15 + HOST_SCHEDULING_S) * 1e3, 3),
-                  source=f"{CLAUSES['framing']}; + rig tolerance for host scheduling")
+                  source=f"{CLAUSES['framing']}; + rig tolerance for host scheduling", unit="ms")
 
 
 def exchange_timing(exchange: Exchange) -> list[TimingFigure]:
@@ -33,6 +35,7 @@ def exchange_timing(exchange: Exchange) -> list[TimingFigure]:
     uncertainty = uncertainty_ms(exchange)
     return [TimingFigure(SILENCE, round(exchange.response_delay * 1e3, 2),
                          reply_silence(exchange.baudrate), uncertainty, floor=0.0,
-                         impossible="a reply cannot begin before the request has ended"),
+                         impossible="a reply cannot begin before the request has ended",
+                         key=SILENCE_KEY),
             TimingFigure(GAP, round(exchange.max_byte_gap * 1e3, 2),
-                         reply_gap(exchange.baudrate), uncertainty)]
+                         reply_gap(exchange.baudrate), uncertainty, key=GAP_KEY)]

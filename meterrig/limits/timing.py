@@ -23,6 +23,7 @@ RIG_FAULT = "rig fault:"
 
 def judge_figure(exchange: Exchange, figure: TimingFigure, **where: Any) -> Measurement:
     label = f"{exchange.label} on bus {exchange.bus}"
+    where = {**where, "key": figure.key}
     clause = figure.limits.source
     resolution = exchange.resolution
     if figure.uncertainty is None:

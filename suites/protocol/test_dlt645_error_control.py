@@ -38,9 +38,11 @@ def _malformed(meter, kind: str) -> tuple[bytes, Frame]:
 
 @pytest.mark.clause("error-control")
 @pytest.mark.parametrize("kind", list(ALLOWED))
+@pytest.mark.measures("answer_to_malformed_request")
 def test_malformed_request_is_ignored(meter, kind, verify):
     raw, request = _malformed(meter, kind)
     answer = answer_to(request, meter.send_raw(raw, label=f"{kind} request to {meter.address}"))
     allowed = " or ".join(ALLOWED[kind])
     verify.equal(f"answer to a request with {kind} is {allowed}",
-                 answer.kind in ALLOWED[kind], True, "error-control", detail=str(answer))
+                 answer.kind in ALLOWED[kind], True, "error-control", detail=str(answer),
+                 key="answer_to_malformed_request", at={"malformed": kind})

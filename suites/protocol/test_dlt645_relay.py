@@ -22,6 +22,8 @@ from meterrig.protocols.dlt645.verdict import answer_to, as_verdict
 pytestmark = [pytest.mark.protocol("dlt645-2007"), pytest.mark.needs("relay", "password")]
 
 STATUS = "run status word 3 bit 4"
+# What a relay test measures: the reply to each command, and the relay's state after it
+RELAY = ("command_reply", "relay_open")
 
 
 @pytest.fixture
@@ -49,38 +51,48 @@ def _command(meter, action: RelayAction, expiry: datetime | None, what: str):
     return answer_to(request, meter.send(request, expect_reply=False, label=what))
 
 
+def _command_at(action: RelayAction, deadline: str = "valid") -> dict:
+    """The dimensions of a measurement after a relay command."""
+    return {"command": action.name.lower(), "deadline": deadline}
+
+
 def _acknowledged(meter, action: RelayAction, verify) -> None:
     what = f"{action.name.lower().replace('_', ' ')} ({action:02X})"
     answer = _command(meter, action, datetime.now() + RELAY_COMMAND_VALIDITY, f"relay {what}")
     verify.equal(f"reply to {what} with a valid deadline", answer.kind, "normal reply", "relay",
                  detail=f"the meter refused a relay command with a valid deadline: {answer}"
-                 if answer.kind == "abnormal reply" else str(answer))
+                 if answer.kind == "abnormal reply" else str(answer),
+                 key="command_reply", at=_command_at(action))
 
 
 def _relay_open(relay_meter, verify) -> bool:
-    with as_verdict(verify, f"reply to a read of {STATUS}", "relay"):
+    with as_verdict(verify, f"reply to a read of {STATUS}", "relay", key="status_reply"):
         return relay_meter.relay_open()
 
 
 def _trip(relay_meter, meter, meter_profile, verify) -> None:
     _acknowledged(meter, RelayAction.TRIP, verify)
-    with as_verdict(verify, f"reply to a read of {STATUS}", "relay"):
+    with as_verdict(verify, f"reply to a read of {STATUS}", "relay", key="status_reply"):
         opened = relay_meter.wait_relay(open_=True, within_s=meter_profile.trip_delay_s)
     verify.equal(f"relay open within the declared trip delay of {meter_profile.trip_delay_s:g} s "
                  f"({STATUS})", opened, True, "relay",
-                 detail="the meter acknowledged the trip but the relay stayed closed")
+                 detail="the meter acknowledged the trip but the relay stayed closed",
+                 key="relay_open", at=_command_at(RelayAction.TRIP))
 
 
 @pytest.mark.clause("relay")
+@pytest.mark.measures(*RELAY)
 def test_relay_trip_and_close(relay_meter, meter, meter_profile, verify):
     _trip(relay_meter, meter, meter_profile, verify)
     _acknowledged(meter, RelayAction.DIRECT_CLOSE, verify)
     verify.equal(f"relay open after a direct close (1C) ({STATUS})",
                  _relay_open(relay_meter, verify), False, "relay",
-                 detail="the relay did not close on a direct close")
+                 detail="the relay did not close on a direct close", key="relay_open",
+                 at=_command_at(RelayAction.DIRECT_CLOSE))
 
 
 @pytest.mark.clause("relay")
+@pytest.mark.measures(*RELAY)
 def test_close_allowed_leaves_relay_open(relay_meter, meter, meter_profile, verify):
     if "allowed" not in meter_profile.relay_close:
         pytest.skip(f"profile {meter_profile.name} declares no close allowed (1B)")
@@ -89,16 +101,19 @@ def test_close_allowed_leaves_relay_open(relay_meter, meter, meter_profile, veri
     verify.equal(f"relay open after close allowed (1B) ({STATUS})",
                  _relay_open(relay_meter, verify), True, "relay",
                  detail="the relay closed on close allowed (1B): only the customer's button "
-                 "may close it")
+                 "may close it", key="relay_open", at=_command_at(RelayAction.CLOSE_ALLOWED))
 
 
 @pytest.mark.clause("relay")
 @pytest.mark.parametrize("deadline", ["a zero deadline", "an expired deadline"])
+@pytest.mark.measures(*RELAY)
 def test_relay_refuses_a_dead_deadline(relay_meter, meter, deadline, verify):
     expiry = None if "zero" in deadline else datetime.now() - RELAY_COMMAND_VALIDITY
     answer = _command(meter, RelayAction.TRIP, expiry, f"trip with {deadline}")
+    at = _command_at(RelayAction.TRIP, deadline.split()[-2])  # "zero" or "expired"
     verify.equal(f"reply to a trip (1A) with {deadline}", answer.kind, "abnormal reply", "relay",
-                 detail=f"a meter refuses a relay command whose deadline has passed; {answer}")
+                 detail=f"a meter refuses a relay command whose deadline has passed; {answer}",
+                 key="command_reply", at=at)
     verify.equal(f"relay open after a trip with {deadline} ({STATUS})",
                  _relay_open(relay_meter, verify), False,
-                 "relay", detail="the relay moved on a refused command")
+                 "relay", detail="the relay moved on a refused command", key="relay_open", at=at)

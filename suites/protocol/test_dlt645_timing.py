@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from meterrig.limits.dlt645 import TB, TD
+from meterrig.limits.dlt645 import TB, TB_KEY, TD, TD_KEY
 
 pytestmark = pytest.mark.protocol("dlt645-2007")
 
@@ -17,6 +17,7 @@ SAMPLE = (0x00010000, 0x02010100, 0x04000102, 0x04000401)  # short and long repl
 
 
 @pytest.mark.clause("timing")
+@pytest.mark.measures(TD_KEY, TB_KEY)
 def test_response_timing(meter, verify):
     for di in SAMPLE:
         for transaction in meter.read(di).transactions:

@@ -23,7 +23,7 @@ DATE, TIME = 0x04000101, 0x04000102
 PASSWORD_REFUSED = cmd.error_byte_of("password wrong / not authorised")
 _tolerance = table("rig-tolerances")["clock_after_sync_s"]
 CLOCK_AGREEMENT = Limits(low=-_tolerance["max"], high=_tolerance["max"],
-                         source=_tolerance["source"])
+                         source=_tolerance["source"], unit="s")  # clock_after_sync_s
 BROADCAST = table("dlt645-2007")["broadcast_time"]
 OFFSET = timedelta(minutes=BROADCAST["offset_min"])
 MIDNIGHT_GUARD = timedelta(minutes=BROADCAST["midnight_guard_min"])
@@ -39,19 +39,23 @@ def clock_offset_s(meter) -> float:
 
 
 def verify_clock(meter, verify, clause_key: str) -> None:
-    with as_verdict(verify, "reply to a read of the meter clock", "read"):
+    with as_verdict(verify, "reply to a read of the meter clock", "read", key="clock_reply"):
         offset = clock_offset_s(meter)
-    verify.within("meter clock minus rig clock", offset, "s", CLOCK_AGREEMENT, clause_key)
+    verify.within("meter clock minus rig clock", offset, "s", CLOCK_AGREEMENT, clause_key,
+                  key="clock_offset_after_write")
 
 
 @pytest.mark.clause("write")
+@pytest.mark.measures("clock_offset_after_write")
 def test_write_time_and_read_back(meter, verify):
-    with as_verdict(verify, "reply to a write of 04000102", "write"):
+    with as_verdict(verify, "reply to a write of 04000102", "write", key="write_reply",
+                    at={"di": f"{TIME:08X}"}):
         meter.write(TIME, datetime.now().time().replace(microsecond=0))
     verify_clock(meter, verify, "write")
 
 
 @pytest.mark.clause("error-byte")
+@pytest.mark.measures("wrong_password_reply", "wrong_password_error_byte")
 def test_wrong_password_is_refused(meter, verify):
     right = meter.auth
     wrong = cmd.Auth(level=right.level, operator=right.operator,
@@ -61,10 +65,12 @@ def test_wrong_password_is_refused(meter, verify):
     answer = answer_to(request, meter.send(request, expect_reply=False,
                                            label="write 04000102 with a wrong password"))
     verify.equal("reply to a wrong password", answer.kind, "abnormal reply", "write",
-                 detail=f"a write with a wrong password gets an abnormal reply (D4); got {answer}")
+                 detail=f"a write with a wrong password gets an abnormal reply (D4); got {answer}",
+                 key="wrong_password_reply")
     verify.equal("error byte for a wrong password", f"{answer.error_byte:02X}",
                  f"{PASSWORD_REFUSED:02X}", "error-byte",
-                 detail=f"bit 2 (password wrong / not authorised) must be set; {answer}")
+                 detail=f"bit 2 (password wrong / not authorised) must be set; {answer}",
+                 key="wrong_password_error_byte")
 
 
 # --- broadcast time sync -----------------------------------------------------------------------
@@ -143,6 +149,7 @@ def bus_broadcasts() -> dict[str, BusBroadcast]:
 
 
 @pytest.mark.clause("broadcast-time")
+@pytest.mark.measures("broadcast_answer", "clock_offset_set_behind", "clock_offset_after_broadcast")
 def test_broadcast_time_sync(rig, position, bus_broadcasts, request, verify):
     if position.bus not in bus_broadcasts:
         now = datetime.now()
@@ -153,15 +160,15 @@ def test_broadcast_time_sync(rig, position, bus_broadcasts, request, verify):
             rig, position.bus, Path(request.config.getoption("reports")) / LEDGER)
     result = bus_broadcasts[position.bus]
     verify.equal("answer to broadcast time sync", result.answer, SILENT, "broadcast-time",
-                 detail="a slave never answers a broadcast")
+                 detail="a slave never answers a broadcast", key="broadcast_answer")
     before = result.offset_before[position.number]
     behind = -OFFSET.total_seconds()
     verify.within(f"meter clock minus rig clock, set {OFFSET} behind before the broadcast",
                   before if isinstance(before, float) else float("nan"), "s",
                   Limits(low=behind + CLOCK_AGREEMENT.low, high=behind + CLOCK_AGREEMENT.high,
-                         source=f"rig procedure: {BROADCAST['source']}"),
+                         source=f"rig procedure: {BROADCAST['source']}", unit=CLOCK_AGREEMENT.unit),
                   "write", detail=f"the clock write that sets up the check failed: {before}"
-                  if isinstance(before, str) else "")
+                  if isinstance(before, str) else "", key="clock_offset_set_behind")
     after = result.offset_after[position.number]
     if isinstance(after, float) and not CLOCK_AGREEMENT.admit(after) \
             and position.number in result.earlier_today:
@@ -173,4 +180,5 @@ def test_broadcast_time_sync(rig, position, bus_broadcasts, request, verify):
                   after if isinstance(after, float) else float("nan"), "s", CLOCK_AGREEMENT,
                   "broadcast-time", detail=f"the meter did not take the broadcast time "
                   f"(set {OFFSET} behind first)" if isinstance(after, float)
-                  else f"its clock could not be read: {after}")
+                  else f"its clock could not be read: {after}",
+                  key="clock_offset_after_broadcast")

@@ -35,19 +35,24 @@ def _clause(register) -> str:
 
 
 @pytest.mark.clause("register-map")
+@pytest.mark.measures("register_value")  # a code, a value in range or a number, as mapped
 def test_mapped_register_reads(meter, register, verify):
     value = meter.read(register.name)
+    at = {"register": register.name}
     if register.codes:
         verify.equal(f"{register.name} code", value in register.codes, True, "settings",
-                     detail=f"read {value!r}; the map's codes are {register.codes}")
+                     detail=f"read {value!r}; the map's codes are {register.codes}",
+                     key="register_value", at=at)
     elif register.allowed:
         low, high = register.allowed
-        verify.within(register.name, value, register.unit, Limits(low, high, "register map"),
-                      "settings")
+        verify.within(register.name, value, register.unit,
+                      Limits(low, high, "register map", register.unit), "settings",
+                      key="register_value", at=at)
     else:
         verify.equal(f"{register.name} is a number", math.isfinite(value), True,
                      _clause(register), unit=register.unit,
-                     detail=f"{register.name} at {register.address:04X} read {value!r}")
+                     detail=f"{register.name} at {register.address:04X} read {value!r}",
+                     key="register_value", at=at)
 
 
 def _expected(reference, quantity: str) -> float:
@@ -65,6 +70,7 @@ def _expected(reference, quantity: str) -> float:
 
 
 @pytest.mark.clause("register-map")
+@pytest.mark.measures("value_against_reference")
 def test_values_agree_with_reference(meter, meter_map, metering_bench, position, verify):
     """At Ib, PF 0.5 inductive, so that reactive power is not zero. Each value is judged in its
     unit, within the accuracy the maker declares: % of the reading, of the nominal value (from
@@ -73,7 +79,8 @@ def test_values_agree_with_reference(meter, meter_map, metering_bench, position,
                 if r.accuracy_percent is not None and r.phase is None]
     if not declared:
         pytest.skip(f"register map {meter_map.name} declares no accuracy of its own values")
-    metering_bench.apply(at_ib(position, 0.5, "inductive"))
+    point = at_ib(position, 0.5, "inductive")
+    metering_bench.apply(point)
     reference = metering_bench.reference.measure()
     judged = []
     for register in declared:
@@ -82,18 +89,22 @@ def test_values_agree_with_reference(meter, meter_map, metering_bench, position,
         band = register.accuracy_band(expected, nominal)
         limits = Limits(expected - band, expected + band,
                         f"{meter_map.name} register map: declared accuracy of {register.name}, "
-                        f"{register.accuracy_percent:g} % of {register.accuracy_of}")
+                        f"{register.accuracy_percent:g} % of {register.accuracy_of}",
+                        register.unit)
         base = register.accuracy_base(expected, nominal)
         judged.append(verify.note(
             register.name, round(meter.read(register.name), 4), register.unit, limits,
             detail=f"reference {expected:.4g} {register.unit} ± {band:.3g}: "
                    f"{register.accuracy_percent:g} % of {register.accuracy_of} "
-                   f"{base:.6g} {register.unit}".rstrip()))
+                   f"{base:.6g} {register.unit}".rstrip(),
+            key="value_against_reference",
+            at={"register": register.name, "load_point": point.name}))
     wrong = [m.describe() for m in judged if not m.passed]
     assert not wrong, "values out of the declared accuracy:\n" + "\n".join(wrong)
 
 
 @pytest.mark.clause("register-map")
+@pytest.mark.measures("word_order")
 def test_word_order(meter, meter_map, metering_bench, position, verify):
     """A float32 read as the map says gives the applied voltage; with its words swapped it
     would not. A meter that sends the low word first is named as such."""
@@ -116,10 +127,11 @@ def test_word_order(meter, meter_map, metering_bench, position, verify):
                  detail=f"{register.name} words {words[0]:04X} {words[1]:04X} against "
                         f"{applied:.1f} V applied; the map says {sent[register.word_order]}"
                         + (f": the meter sends {other}" if order == "the other way round"
-                           else ""))
+                           else ""), key="word_order", at={"register": register.name})
 
 
 @pytest.mark.clause("register-map")
+@pytest.mark.measures("energy_advance_error")
 def test_energy_advances_by_dosed_energy(meter, meter_map, metering_bench, position, meter_rating,
                                          verify):
     register = meter_map.measuring("import energy")
@@ -134,4 +146,5 @@ def test_energy_advances_by_dosed_energy(meter, meter_map, metering_bench, posit
     limits = Standard.for_rating(meter_rating).accuracy_limits(meter_rating, point)
     verify.within(f"{register.name} advance against the reference", round(
         (advance - dosed) / dosed * 100, 3), "%", limits,
-        detail=f"advanced {advance:.4f} kWh for {dosed:.4f} kWh dosed at {point.name}")
+        detail=f"advanced {advance:.4f} kWh for {dosed:.4f} kWh dosed at {point.name}",
+        key="energy_advance_error", at={"register": register.name, "load_point": point.name})

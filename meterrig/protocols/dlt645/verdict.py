@@ -224,13 +224,15 @@ def _first_frame(raw: bytes) -> Frame:
 
 
 @contextmanager
-def as_verdict(verify: Any, what: str, clause_key: str) -> Iterator[None]:
+def as_verdict(verify: Any, what: str, clause_key: str, key: str = "reply",
+               at: dict | None = None) -> Iterator[None]:
     """Inside the block, a meter's unexpected answer (silence, a garbled frame, an abnormal or
-    mismatched reply, a value that does not decode) becomes a FAIL that shows what came."""
+    mismatched reply, a value that does not decode) becomes a FAIL that shows what came
+    (measurement `key` at `at`, recorded only then)."""
     try:
         yield
     except (MeterError, cmd.AbnormalReply, cmd.ReplyMismatch) as exc:
-        verify.equal(what, explain(exc), "a normal reply", clause_key)
+        verify.equal(what, explain(exc), "a normal reply", clause_key, key=key, at=at)
 
 
 def explain(exc: Exception) -> str:
