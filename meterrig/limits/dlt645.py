@@ -5,12 +5,11 @@ from __future__ import annotations
 from ..link.exchange import Exchange
 from ..measure import Limits
 from ..protocols.dlt645.frame import LIMITS
-from ..protocols.dlt645.spec import DLT645_2007
-from . import table
+from ..protocols.dlt645.spec import CLAUSES_2007
 from .figures import TimingFigure, uncertainty_ms
 
 _timing = LIMITS["timing_ms"]
-_source = table("clauses")[DLT645_2007]["timing"]
+_source = CLAUSES_2007["timing"]
 
 RESPONSE_DELAY = Limits(low=_timing["td_min"], high=_timing["td_max"], source=_source)  # ms
 BYTE_GAP = Limits(high=_timing["tb_max"], source=_source)  # ms

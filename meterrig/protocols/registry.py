@@ -54,7 +54,7 @@ class ProtocolSpec:
 
     name: str  # as the rig file writes it (positions[].protocol) and markers name it
     address: AddressKind
-    clauses: str  # its table in limits/clauses.yaml
+    clauses: str  # the mapping clause key -> spec clause text its suites cite
     # Profiles (or register maps): what the rig file's `profile:` names.
     profile_word: str  # "meter profile", "register map": for messages
     default_profile: str

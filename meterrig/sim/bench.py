@@ -57,7 +57,8 @@ class SimulatedBench:
 
     def _bus(self, name: str) -> SimulatedBus:
         bus = self.config.buses[name]
-        meters = [self._meter(p) for p in self.config.positions_on(name)]
+        # A meter reached `via` another device is that device's to simulate, not the bus's.
+        meters = [self._meter(p) for p in self.config.positions_on(name) if p.via is None]
         # The framing of the bus is its protocol's (one per bus); an empty bus hears nothing to
         # answer, and gets the bus's default receiver.
         protocol = self.config.bus_protocol(name)

@@ -5,12 +5,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ...limits import table
 from ..registry import AddressKind, ProtocolSpec, register
 from .frame import BROADCAST_ADDRESS
 
 DLT645_2007 = "dlt645-2007"
 DLT645_1997 = "dlt645-1997"
 HERE = "meterrig.protocols.dlt645"
+# The clauses each version's suites cite (limits/clauses.yaml, with their sources).
+CLAUSES_2007 = table("clauses")[DLT645_2007]
+CLAUSES_1997 = table("clauses")[DLT645_1997]
 
 
 def parse_address(value: Any) -> str:
@@ -46,7 +50,7 @@ PROFILES = {
 register(ProtocolSpec(
     name=DLT645_2007,
     address=ADDRESS,
-    clauses=DLT645_2007,
+    clauses=f"{HERE}.spec:CLAUSES_2007",
     **PROFILES,
     master=f"{HERE}.positions:master_2007",
     reader=f"{HERE}.positions:reader_2007",
@@ -62,7 +66,7 @@ register(ProtocolSpec(
 register(ProtocolSpec(
     name=DLT645_1997,
     address=ADDRESS,
-    clauses=DLT645_1997,
+    clauses=f"{HERE}.spec:CLAUSES_1997",
     **PROFILES,
     master=f"{HERE}.positions:master_1997",
     reader=f"{HERE}.positions:reader_1997",

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...limits import table
 from ..registry import AddressKind, ProtocolSpec, register
 
 MODBUS_RTU = "modbus-rtu"
 HERE = "meterrig.protocols.modbus"
+CLAUSES = table("clauses")[MODBUS_RTU]  # limits/clauses.yaml, with their sources
 # Individual device addresses (Modbus serial line V1.02 §2.2); 0 is the broadcast.
 DEVICE_IDS = (1, 247)
 
@@ -34,7 +36,7 @@ def foreign_address(device_id: int, taken: frozenset) -> int:
 register(ProtocolSpec(
     name=MODBUS_RTU,
     address=AddressKind("a Modbus address from 1 to 247", parse_address, foreign_address),
-    clauses=MODBUS_RTU,
+    clauses=f"{HERE}.spec:CLAUSES",
     profile_word="register map",
     default_profile="sdm120",
     profile_names=f"{HERE}.registers:map_names",
