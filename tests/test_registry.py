@@ -12,11 +12,13 @@ from pathlib import Path
 
 import attrs
 import pytest
+import yaml
 
 from meterrig.config import RigFileError, load_rig
 from meterrig.protocols import registry
 from meterrig.rig import Rig
 from meterrig.sim.bench import initial_register_kwh
+from tests.benches import BENCHES
 
 ROOT = Path(__file__).resolve().parents[1]
 RIG_1997 = ROOT / "tests" / "rigs" / "dlt645-1997.yaml"
@@ -183,6 +185,18 @@ def test_the_1997_suite_passes_on_simulated_1997_meters(tmp_path):
                 str(RIG_1997), "--reports", str(tmp_path), "-p", "no:cacheprovider")
     # Two 1997 meters: five catalogued items each, the reply frame, the foreign address.
     assert "14 passed" in done.stdout, done.stdout[-3000:] + done.stderr[-2000:]
+
+
+def test_the_metering_suites_read_a_1997_meter(tmp_path):
+    """Through the 1997 spec's EnergyMeter adapter (9010); it has no relay, so the relay test
+    has no position."""
+    rig = {**BENCHES["metering"][1], "simulation": {"meters": {}}, "positions": [
+        {"position": 1, "bus": "rs485-1", "protocol": "dlt645-1997", "address": "000000000001"}]}
+    (tmp_path / "rig.yaml").write_text(yaml.safe_dump(rig))
+    done = _run("-m", "pytest", "suites/metering/test_constant.py", "suites/metering/test_relay.py",
+                "-q", "--rig", str(tmp_path / "rig.yaml"), "--reports", str(tmp_path),
+                "-p", "no:cacheprovider")
+    assert "1 passed, 1 skipped" in done.stdout, done.stdout[-3000:] + done.stderr[-2000:]
 
 
 # --- a protocol from outside meterrig --------------------------------------------------------
