@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repo root
 
 from meterrig.metrology import MeteringBench, MeteringProcedure, Standard, rating  # noqa: E402
 from meterrig.metrology.maths import pulse_period_s  # noqa: E402
+from meterrig.protocols.dlt645.spec import DLT645_2007  # noqa: E402
 from meterrig.rig import load, open_rig  # noqa: E402
 
 BUSES = 4
@@ -58,7 +59,7 @@ def rig_dict(positions: int, speedup: float) -> dict:
         "buses": {bus: {"baudrate": 2400, "parity": "E", "reply_timeout_ms": 1000,
                         "retries": 1} for bus in buses},
         "positions": [{"position": n, "bus": f"rs485-{(n - 1) // PER_BUS + 1}",
-                       "protocol": "dlt645-2007", "address": f"{n:012d}",
+                       "protocol": DLT645_2007, "address": f"{n:012d}",
                        "profile": "single-phase",
                        "accuracy": {"standard": "iec62053-21", "class": "1"},
                        "un": 220, "ib": 5, "imax": 60, "fn": 50, "constant": 1200,

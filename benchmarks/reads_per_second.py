@@ -21,6 +21,7 @@ import yaml
 
 from meterrig.link.wire import character_time
 from meterrig.protocols.dlt645.client import MeterError
+from meterrig.protocols.dlt645.spec import DLT645_2007
 from meterrig.rig import load, open_rig
 
 BUS = "rs485-1"
@@ -33,7 +34,7 @@ def rig_dict(response_delay_ms: float) -> dict:
         "name": "benchmark: 8 meters on one bus",
         "buses": {BUS: {"baudrate": 2400, "parity": "E", "bytesize": 8, "stopbits": 1,
                         "reply_timeout_ms": 1000, "retries": 1}},
-        "positions": [{"position": n, "bus": BUS, "protocol": "dlt645-2007",
+        "positions": [{"position": n, "bus": BUS, "protocol": DLT645_2007,
                        "address": f"{n:012d}", "profile": "single-phase"}
                       for n in range(1, METERS + 1)],
         "simulation": {"meters": {n: {"response_delay_ms": response_delay_ms}

@@ -9,18 +9,15 @@ import signal
 import sys
 import tempfile
 import threading
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from . import rig as rigs
 from .config import PositionConfig, RigConfig, RigFileError, dump_rig
 from .link.serial_link import LinkError
 from .meter import MeterError
-from .protocols.dlt645.catalogue import CATALOGUE
+from .protocols import registry
 from .protocols.dlt645.commands import AbnormalReply, ReplyMismatch
 from .protocols.dlt645.scan import scan_bus
-from .protocols.modbus.registers import register_map
 from .sim.bench import SimulatedBench, SimulationError
 
 DEFAULT_RIG = Path("rigs/sim.yaml")
@@ -39,8 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     read = commands.add_parser("read", help="read one value from one meter")
     read.add_argument("--rig", type=Path, default=DEFAULT_RIG)
     read.add_argument("meter", help="position number, or the meter's address")
-    read.add_argument("item", help="DL/T 645: a data identifier, 8 hex digits (e.g. 00010000); "
-                                   "Modbus: a register name of its map (e.g. voltage)")
+    read.add_argument("item", help="DL/T 645: a data identifier in hex (2007: 00010000, 1997: "
+                                   "9010); Modbus: a register name of its map (e.g. voltage)")
     read.set_defaults(run=run_read)
 
     scan = commands.add_parser("scan", help="find the meters on a bus")
@@ -77,31 +74,13 @@ def run_read(args: argparse.Namespace) -> int:
     config = rigs.load(args.rig)
     position = _position(config, args.meter)
     try:
-        read = READERS[position.protocol](position, args.item)
+        read = registry.get(position.protocol).load("reader")(position, args.item)
     except (ValueError, KeyError) as exc:
         print(f"meterrig: {exc.args[0]}", file=sys.stderr)
         return 2
     with rigs.open_rig(args.rig) as rig:
         print(read(rig.client(position.number)))
     return 0
-
-
-def _dlt645_reader(position: PositionConfig, item: str) -> Callable[[Any], str]:
-    try:
-        di = int(item, 16)
-        CATALOGUE[di]
-    except (ValueError, KeyError):
-        raise ValueError(f"{item!r} is not a catalogued data identifier") from None
-    return lambda client: str(client.read(di).quantity)
-
-
-def _modbus_reader(position: PositionConfig, item: str) -> Callable[[Any], str]:
-    register = register_map(position.profile)[item]  # KeyError lists the map's registers
-    return lambda client: f"{client.read(register.name):g} {register.unit}".rstrip()
-
-
-# How `meterrig read` reads an item, per protocol; each checks the item before the rig opens.
-READERS = {"dlt645-2007": _dlt645_reader, "modbus-rtu": _modbus_reader}
 
 
 def _position(config: RigConfig, meter: str) -> PositionConfig:

@@ -18,6 +18,7 @@ from typing import Any
 import attrs
 import yaml
 
+from .protocols import registry
 from .secrets import ExpansionError, Secret, expand, register
 from .yamllines import looks_like_path
 
@@ -25,7 +26,6 @@ BAUDRATES = (300, 600, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
 PARITIES = ("N", "E", "O")
 BYTESIZES = (7, 8)
 STOPBITS = (1, 2)
-PROTOCOLS = ("dlt645-2007", "dlt645-1997", "modbus-rtu")
 METER_CLASSES = {"iec62053-21": ("1", "2"), "en50470-3": ("A", "B", "C")}
 FREQUENCIES = (50, 60)
 # Measuring elements of a meter: 1 single-phase, 2 three-phase three-wire, 3 three-phase
@@ -34,10 +34,6 @@ ELEMENTS = (1, 2, 3)
 # The URL handlers pyserial ships (serial.serial_for_url); anything else with :// is a typo.
 SERIAL_URL_SCHEMES = ("rfc2217", "socket", "loop", "spy", "hwgrep", "alt", "cp2110")
 NAME = re.compile(r"[A-Za-z0-9_.-]+")
-DLT645_BROADCAST = "999999999999"
-MODBUS_ADDRESSES = (1, 247)
-DEFAULT_PROFILES = {"dlt645-2007": "single-phase", "dlt645-1997": "single-phase",
-                    "modbus-rtu": "sdm120"}
 DEFAULT_OPERATOR = "00000000"
 
 
@@ -97,11 +93,10 @@ class PositionConfig:
     number: int
     bus: str
     protocol: str
-    address: str | int  # 12 digits for DL/T 645, 1-247 for Modbus RTU
+    address: str | int  # as the protocol's address kind reads it (registry.AddressKind)
     # What the meter model declares: a DL/T 645 profile or a Modbus register map, by shipped
     # name or as the absolute path of the user's own file (resolved from the rig file's folder).
-    profile: str = attrs.Factory(lambda self: DEFAULT_PROFILES.get(self.protocol, ""),
-                                takes_self=True)
+    profile: str = attrs.Factory(lambda self: _default_profile(self.protocol), takes_self=True)
     # The serial number for records; a meter without one is known by its address.
     serial: str = attrs.Factory(lambda self: str(self.address), takes_self=True)
     accuracy: AccuracyConfig = attrs.Factory(AccuracyConfig)
@@ -113,6 +108,13 @@ class PositionConfig:
     elements: int = 1
     password: PasswordConfig | None = None
     operator: Secret = attrs.Factory(lambda: Secret(DEFAULT_OPERATOR))
+    # The position (number) this meter is reached through, not its bus directly: a device of a
+    # protocol that carries others' frames (registry.ProtocolSpec.relay). None: on its bus.
+    via: int | None = None
+
+
+def _default_profile(protocol: str) -> str:
+    return registry.specs()[protocol].default_profile if protocol in registry.specs() else ""
 
 
 @attrs.frozen
@@ -183,8 +185,10 @@ class RigConfig:
         return tuple(p for p in self.positions if p.bus == bus)
 
     def bus_protocol(self, bus: str) -> str | None:
-        """The protocol a bus carries (one per bus); None for a bus with no meter on it."""
-        return next((p.protocol for p in self.positions_on(bus)), None)
+        """The protocol whose framing a bus carries: its directly reached meters' (one per
+        bus); None for a bus with no meter on it. A meter reached `via` another device speaks
+        its own protocol inside that device's frames."""
+        return next((p.protocol for p in self.positions_on(bus) if p.via is None), None)
 
 
 # --- errors ----------------------------------------------------------------------------------
@@ -478,23 +482,21 @@ def _port(value: Any) -> str:
     return port
 
 
-def _dlt645_address(value: Any) -> str:
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**12:
-        value = f"{value:012d}"
-    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{12}", value):
-        raise _Invalid
-    if value == DLT645_BROADCAST:
-        raise _Invalid(f"got {DLT645_BROADCAST}, the broadcast address")
-    return str(value)
+def _address(protocol: Any) -> _Check:
+    """A meter's address as its protocol reads it; of an unknown protocol, unchecked yet."""
+    if protocol not in registry.specs():
+        kinds = "; ".join(f"{name}: {spec.address.expected}"
+                          for name, spec in registry.specs().items())
+        return _Check(f"the meter's address ({kinds})", lambda value: value)
+    kind = registry.get(protocol).address
 
+    def convert(value: Any) -> Any:
+        try:
+            return kind.parse(value)
+        except ValueError as error:
+            raise _Invalid(str(error)) from None
 
-def _modbus_address(value: Any) -> int:
-    if isinstance(value, str) and value.isdigit():
-        value = int(value)
-    low, high = MODBUS_ADDRESSES
-    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise _Invalid
-    return value
+    return _Check(kind.expected, convert)
 
 
 def _meter_class(options: tuple[str, ...]) -> _Check:
@@ -538,14 +540,6 @@ _BUS_NAME = _Check("the name of a bus defined under buses:", _text_value)
 _BOOL = _Check("true or false", _boolean)
 _PORT = _Check("a device path (/dev/ttyUSB0, COM3) or a pyserial URL ("
                + ", ".join(f"{s}://" for s in SERIAL_URL_SCHEMES) + ")", _port)
-_ADDRESS = {
-    "dlt645-2007": _Check("12 decimal digits, as on the nameplate", _dlt645_address),
-    "dlt645-1997": _Check("12 decimal digits, as on the nameplate", _dlt645_address),
-    "modbus-rtu": _Check("a Modbus address from 1 to 247", _modbus_address),
-}
-# The address of a meter whose protocol is unknown: it cannot be checked yet.
-_ANY_ADDRESS = _Check("the meter's address: 12 digits for DL/T 645, 1-247 for Modbus RTU",
-                      lambda value: value)
 _MAPPING = _collection(dict, "a mapping", empty=True)
 _RUNNING_SIMULATION = _Check("the rig file the running simulated bench was started from",
                              _text_value)
@@ -632,7 +626,8 @@ _BUS_KEYS = ("port", "baudrate", "parity", "bytesize", "stopbits", "rs485", "rep
              "retries", "timing", "echo")
 _RS485_KEYS = ("rts_level_for_tx", "rts_level_for_rx", "delay_before_tx", "delay_before_rx")
 _POSITION_KEYS = ("position", "bus", "protocol", "address", "profile", "serial", "accuracy", "un",
-                  "ib", "imax", "fn", "constant", "elements", "password", "operator")
+                  "ib", "imax", "fn", "constant", "elements", "password", "operator", "via")
+_VIA = attrs.evolve(_integer(1), expected="the number of the position it is reached through")
 _INSTRUMENT_KEYS = ("resource", "driver", "timeout_ms")
 _SIM_METER_KEYS = ("response_delay_ms", "clock_offset_s", "defects", "error_percent")
 _SIM_BUS_KEYS = ("echo",)
@@ -657,6 +652,7 @@ def _rig(report: _Report, path: Path, data: Any, known_defects: Collection[str] 
     positions = [_position(report, ("positions", i), item) for i, item in
                  enumerate(listed if isinstance(listed, list) else [])]
     _cross_check(report, positions, buses)
+    _check_via(report, positions)
     _profile_files(report, path, positions, profile_files or {})
     if known_profiles is not None:
         _check_profiles(report, positions, known_profiles)
@@ -756,13 +752,16 @@ def _rs485(section: _Section) -> Rs485Config:
 
 def _position(report: _Report, at: _Path, data: Any) -> PositionConfig:
     position = _Section(report, at, data, _POSITION_KEYS)
-    protocol = position.get("protocol", _one_of(PROTOCOLS), required=True)
+    protocol = position.get("protocol", _one_of(registry.names()), required=True)
     password = position.section("password", ("level", "value"))
+    via = position.get("via", _VIA)
+    # A meter reached through another device is on that device's bus (_check_via).
+    bus = position.get("bus", _BUS_NAME, required=via is _ABSENT)
     config = PositionConfig(**_given(
         number=position.get("position", _integer(1), required=True),
-        bus=position.get("bus", _BUS_NAME, required=True),
+        bus=None if bus is _ABSENT else bus,
         protocol=protocol,
-        address=position.get("address", _ADDRESS.get(protocol, _ANY_ADDRESS), required=True),
+        address=position.get("address", _address(protocol), required=True),
         profile=position.get("profile", _TEXT),
         serial=position.get("serial", _TEXT),
         accuracy=_accuracy(position.section("accuracy", ("standard", "class"))),
@@ -777,6 +776,7 @@ def _position(report: _Report, at: _Path, data: Any) -> PositionConfig:
             value=password.get("value", _hex_secret(6), required=True),
         ) if password else _ABSENT,
         operator=position.get("operator", _hex_secret(8)),
+        via=via,
     ))
     if config.ib is not None and config.imax is not None and config.imax <= config.ib:
         report.add(position.at("imax" if position.has("imax") else "ib"),
@@ -824,8 +824,8 @@ def _cross_check(report: _Report, positions: list[PositionConfig], buses: Any) -
         if isinstance(buses, dict) and position.bus is not None and position.bus not in buses:
             report.add((*at, "bus"), f"no bus {position.bus!r}{_suggest(position.bus, buses)}; "
                        f"buses defined: {', '.join(buses) or 'none'}")
-        if position.bus is not None and position.protocol is not None:
-            # One protocol per bus: their line settings and framing differ.
+        if position.bus is not None and position.protocol is not None and position.via is None:
+            # One framing per bus: protocols' line settings and framing differ.
             first = protocols.setdefault(position.bus, index)
             if positions[first].protocol != position.protocol:
                 report.add((*at, "protocol"), f"bus {position.bus} already carries "
@@ -840,6 +840,36 @@ def _cross_check(report: _Report, positions: list[PositionConfig], buses: Any) -
                            f"(line {report.line(('positions', first))})")
 
 
+def _check_via(report: _Report, positions: list[PositionConfig]) -> None:
+    """A meter reached `via` another device: that device is another position of this rig, of a
+    protocol that carries others' frames; the meter is on that device's bus."""
+    numbers = {p.number: i for i, p in enumerate(positions) if p.number is not None}
+    for index, position in enumerate(positions):
+        if position.via is None:
+            continue
+        at = ("positions", index, "via")
+        target = numbers.get(position.via)
+        if target is None or target == index:
+            others = ", ".join(str(n) for n, i in numbers.items() if i != index) or "none"
+            report.add(at, f"no other position {position.via} to reach this meter through; "
+                       f"positions: {others}")
+            continue
+        carrier = positions[target]
+        where = f"position {carrier.number} (positions[{target}], line " \
+                f"{report.line(('positions', target))})"
+        spec = registry.specs().get(carrier.protocol)
+        if spec is not None and spec.relay is None:
+            relaying = [name for name, s in registry.specs().items() if s.relay is not None]
+            report.add(at, f"{where} speaks {carrier.protocol}, which cannot carry another "
+                       "protocol's frames; protocols that can: "
+                       + (", ".join(relaying) or "none yet"))
+        elif position.bus is None:
+            positions[index] = attrs.evolve(position, bus=carrier.bus)
+        elif position.bus != carrier.bus:
+            report.add(("positions", index, "bus"), f"bus {position.bus}, but {where}, which "
+                       f"this meter is reached through, is on bus {carrier.bus}")
+
+
 def _check_profiles(report: _Report, positions: list[PositionConfig],
                     known_profiles: Mapping[str, Collection[str]]) -> None:
     """A profile names a DL/T 645 meter profile or a Modbus register map of the position's
@@ -849,7 +879,7 @@ def _check_profiles(report: _Report, positions: list[PositionConfig],
         if known is None or position.protocol is None or position.profile in known \
                 or _is_profile_file(position.profile):
             continue
-        what = "register map" if position.protocol == "modbus-rtu" else "meter profile"
+        what = registry.get(position.protocol).profile_word
         report.add(("positions", index, "profile"), f"no {position.protocol} {what} "
                    f"{position.profile!r}{_suggest(position.profile, known)}; known: "
                    + ", ".join(sorted(known)))
@@ -1014,5 +1044,5 @@ def _dump_position(p: PositionConfig) -> dict[str, Any]:
         "elements": p.elements,
         "password": {"level": p.password.level, "value": _dump_secret(p.password.value)}
         if p.password else None,
-        "operator": _dump_secret(p.operator),
+        "operator": _dump_secret(p.operator), "via": p.via,
     })

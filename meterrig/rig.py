@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import serial.rs485
 
@@ -22,14 +22,7 @@ from .link.resolution import Resolution
 from .link.serial_link import Link
 from .link.wire import character_time
 from .meter import EnergyMeter
-from .protocols.dlt645.client import Dlt645Client
-from .protocols.dlt645.commands import Auth
-from .protocols.dlt645.meter import Dlt645Meter
-from .protocols.dlt645.profile import profile as dlt645_profile
-from .protocols.dlt645.profile import profile_file, profiles
-from .protocols.modbus.client import ModbusClient
-from .protocols.modbus.meter import ModbusMeter
-from .protocols.modbus.registers import map_file, map_names, register_map
+from .protocols import registry
 from .sim.bench import SIMULATED_BUS_RESOLUTION
 from .sim.defects import DEFECTS
 from .sim.launcher import running_bench
@@ -38,9 +31,10 @@ T = TypeVar("T")
 
 
 def load(path: str | Path) -> RigConfig:
-    return load_rig(Path(path), known_defects=DEFECTS.keys(), known_profiles={
-        "dlt645-2007": tuple(profiles()), "modbus-rtu": map_names()},
-        profile_files={"dlt645-2007": profile_file, "modbus-rtu": map_file})
+    specs = registry.specs().values()
+    return load_rig(Path(path), known_defects=DEFECTS.keys(),
+                    known_profiles={s.name: tuple(s.load("profile_names")()) for s in specs},
+                    profile_files={s.name: s.load("profile_file") for s in specs})
 
 
 class Rig:
@@ -49,7 +43,7 @@ class Rig:
         self.clock = RigClock(config.clock.speedup)
         self.links = {name: _link(bus) for name, bus in config.buses.items()}
         self.instruments: dict[str, object] = {}
-        self._clients: dict[int, Dlt645Client | ModbusClient] = {}
+        self._clients: dict[int, Any] = {}
 
     def open(self) -> Rig:
         for link in self.links.values():
@@ -76,7 +70,7 @@ class Rig:
 
     def meter(self, position: int) -> EnergyMeter:
         """The meter at a position, as the metering suites see it (any protocol)."""
-        return METERED[self.config.position(position).protocol](self, position)
+        return registry.get(self.config.position(position).protocol).load("meter")(self, position)
 
     @property
     def positions(self) -> tuple[PositionConfig, ...]:
@@ -85,38 +79,20 @@ class Rig:
     def link_of(self, position: int) -> Link:
         return self.links[self.config.position(position).bus]
 
-    def client(self, position: int) -> Dlt645Client | ModbusClient:
-        """The master for one position, in its protocol (one per position, kept for the run)."""
+    def client(self, position: int) -> Any:
+        """The master for one position, in its protocol (one per position, kept for the run).
+        A meter reached `via` another device talks through that device's master: the carrier's
+        spec turns it into the link the inner master runs on."""
         if position not in self._clients:
             pos = self.config.position(position)
-            bus = self.config.buses[pos.bus]
-            self._clients[position] = CLIENTS[pos.protocol](self.links[pos.bus], pos, bus)
+            if pos.via is None:
+                link = self.links[pos.bus]
+            else:
+                carrier = self.config.position(pos.via).protocol
+                link = registry.get(carrier).load("relay")(self.client(pos.via))
+            self._clients[position] = registry.get(pos.protocol).load("master")(
+                link, pos, self.config.buses[pos.bus])
         return self._clients[position]
-
-
-def _dlt645_client(link: Link, position: PositionConfig, bus: BusConfig) -> Dlt645Client:
-    auth = None
-    if position.password is not None:
-        auth = Auth(level=position.password.level, password=position.password.value.reveal(),
-                    operator=position.operator.reveal())
-    return Dlt645Client(link, position.address, auth=auth,
-                        reply_window=bus.reply_timeout_ms / 1000, retries=bus.retries)
-
-
-def _modbus_client(link: Link, position: PositionConfig, bus: BusConfig) -> ModbusClient:
-    return ModbusClient(link, position.address, register_map(position.profile),
-                        reply_window=bus.reply_timeout_ms / 1000, retries=bus.retries)
-
-
-# The master of each protocol a position can speak.
-CLIENTS = {"dlt645-2007": _dlt645_client, "modbus-rtu": _modbus_client}
-
-# Protocols whose meters the metering suites can read, and how.
-METERED = {
-    "dlt645-2007": lambda rig, position: Dlt645Meter(
-        rig.client(position), dlt645_profile(rig.config.position(position).profile), rig.clock),
-    "modbus-rtu": lambda rig, position: ModbusMeter(rig.client(position)),
-}
 
 
 def _link(bus: BusConfig) -> Link:

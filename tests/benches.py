@@ -27,6 +27,12 @@ BENCHES = {
                        "accuracy": {"standard": "en50470-3", "class": "B"}}],
         "instruments": INSTRUMENTS,
     }),
+    "dlt645-1997": ("protocol", {
+        "name": "one simulated DL/T 645-1997 meter",
+        "buses": {"rs485-1": {}},
+        "positions": [{"position": 1, "bus": "rs485-1", "protocol": "dlt645-1997",
+                       "address": "000000000001"}],
+    }),
     "metering": ("metering", {
         "name": "two simulated meters and the bench instruments",
         "clock": {"speedup": 1000},

@@ -18,7 +18,7 @@ from meterrig.protocols.modbus import pdu as p
 from meterrig.protocols.modbus import rtu
 from meterrig.protocols.modbus.client import ModbusClient, ModbusException
 from meterrig.protocols.modbus.registers import Register, register_map
-from meterrig.sim import bench as bench_module
+from meterrig.sim import meters as sim_meters
 from meterrig.sim.bench import SimulatedBench, SimulationError, initial_register_kwh
 from meterrig.sim.bus import ModbusRtuReceiver, SimulatedBus
 from meterrig.sim.defects import LATE_REPLY_S, Defects
@@ -421,7 +421,7 @@ def test_the_bench_refuses_a_delay_shorter_than_t35(tmp_path):
 
 
 def test_the_bench_refuses_a_polyphase_map(tmp_path, monkeypatch):
-    monkeypatch.setattr(bench_module, "register_map",
+    monkeypatch.setattr(sim_meters, "register_map",
                         lambda name: attrs.evolve(register_map(name), phases=3))
     with pytest.raises(SimulationError, match="3-phase meter; the simulated bench's physics"):
         SimulatedBench(rig_file(tmp_path))

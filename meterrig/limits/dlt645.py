@@ -1,14 +1,15 @@
-"""DL/T 645-2007 timing limits, from dlt645-2007.yaml."""
+"""DL/T 645-2007 timing limits, from the protocol's limits table (frame.LIMITS)."""
 
 from __future__ import annotations
 
 from ..link.exchange import Exchange
 from ..measure import Limits
-from . import table
+from ..protocols.dlt645.frame import LIMITS
+from ..protocols.dlt645.spec import CLAUSES_2007
 from .figures import TimingFigure, uncertainty_ms
 
-_timing = table("dlt645-2007")["timing_ms"]
-_source = table("clauses")["dlt645-2007"]["timing"]
+_timing = LIMITS["timing_ms"]
+_source = CLAUSES_2007["timing"]
 
 RESPONSE_DELAY = Limits(low=_timing["td_min"], high=_timing["td_max"], source=_source, unit="ms")
 BYTE_GAP = Limits(high=_timing["tb_max"], source=_source, unit="ms")

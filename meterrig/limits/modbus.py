@@ -5,10 +5,10 @@ from __future__ import annotations
 from ..link.exchange import Exchange
 from ..measure import Limits
 from ..protocols.modbus.rtu import silent_intervals
+from ..protocols.modbus.spec import CLAUSES
 from . import table
 from .figures import TimingFigure, uncertainty_ms
 
-CLAUSES = table("clauses")["modbus-rtu"]
 # How much longer a gap may look because the host was busy (the reason is in the data).
 HOST_SCHEDULING_S = table("rig-tolerances")["modbus_reply_gap_s"]["max"]
 SILENCE, GAP = "silence before reply", "gap inside reply"

@@ -1,4 +1,4 @@
-"""The timing every answered exchange is judged by, per protocol of the bus it ran on.
+"""The timing every answered exchange is judged by, per protocol (its spec's timing rules).
 
 Each figure is judged with its link's resolution as its uncertainty (measure.Limits.verdict).
 On an unpaced link it cannot be measured; a physically impossible figure is a rig fault. Both
@@ -11,13 +11,9 @@ from typing import Any
 
 from ..link.exchange import Exchange
 from ..measure import Measurement, inconclusive, judge, unmeasurable
-from . import dlt645, modbus
+from ..protocols import registry
 from .figures import TimingFigure
 
-EXCHANGE_TIMING = {
-    "dlt645-2007": dlt645.exchange_timing,
-    "modbus-rtu": modbus.exchange_timing,
-}
 RIG_FAULT = "rig fault:"
 
 
@@ -44,6 +40,10 @@ def judge_figure(exchange: Exchange, figure: TimingFigure, **where: Any) -> Meas
 
 
 def judge_exchange(exchange: Exchange, protocol: str, **where: Any) -> list[Measurement]:
-    """Every timing figure of an answered exchange, judged."""
+    """Every timing figure of an answered exchange, judged; none for a protocol whose sources
+    give no timing."""
+    spec = registry.get(protocol)
+    if spec.exchange_timing is None:
+        return []
     return [judge_figure(exchange, figure, **where)
-            for figure in EXCHANGE_TIMING[protocol](exchange)]
+            for figure in spec.load("exchange_timing")(exchange)]

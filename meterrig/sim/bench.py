@@ -8,21 +8,12 @@ from ..clock import RigClock
 from ..config import PositionConfig, RigConfig, TimingConfig
 from ..limits import table
 from ..link.resolution import Resolution
-from ..link.wire import bits_per_character
-from ..protocols.dlt645.profile import profile
-from ..protocols.modbus.registers import register_map
-from .bus import Dlt645Receiver, ModbusRtuReceiver, SimulatedBus
+from ..protocols import registry
+from .bus import SimulatedBus
 from .defects import Defects
-from .dlt645_meter import SimulatedDlt645Meter
 from .instruments import SimulatedInstruments
-from .modbus_meter import SimulatedModbusMeter
 from .physics import BenchPhysics, MeterPhysics
 
-# How a bus of each protocol tells where a request ends: the protocols the bench simulates.
-# An empty bus gets the DL/T 645 receiver; it hears nothing to answer either way.
-RECEIVERS = {"dlt645-2007": Dlt645Receiver, "modbus-rtu": ModbusRtuReceiver}
-SIMULATED_PROTOCOLS = tuple(RECEIVERS)
-MODBUS_SERIAL_BASE = 20260000  # + position number, for a position whose serial is not a number
 # Its buses pace replies by wire time, so their timing is measurable: the hardware-like rig file
 # declares this resolution (the reasons are in the data).
 SIMULATED_BUS_RESOLUTION = Resolution(
@@ -66,70 +57,19 @@ class SimulatedBench:
 
     def _bus(self, name: str) -> SimulatedBus:
         bus = self.config.buses[name]
-        # _meter refuses a protocol the bench cannot simulate; the rig file keeps one per bus
-        meters = [self._meter(p) for p in self.config.positions_on(name)]
-        receiver = RECEIVERS[self.config.bus_protocol(name) or "dlt645-2007"]()
+        # A meter reached `via` another device is that device's to simulate, not the bus's.
+        meters = [self._meter(p) for p in self.config.positions_on(name) if p.via is None]
+        # The framing of the bus is its protocol's (one per bus); an empty bus hears nothing to
+        # answer, and gets the bus's default receiver.
+        protocol = self.config.bus_protocol(name)
+        receiver = registry.get(protocol).load("receiver")() if protocol else None
         return SimulatedBus(name, baudrate=bus.baudrate, bytesize=bus.bytesize,
                             parity=bus.parity, stopbits=bus.stopbits, meters=meters,
                             receiver=receiver, echo=self.config.simulation.bus(name).echo)
 
-    def _meter(self, position: PositionConfig) -> SimulatedDlt645Meter | SimulatedModbusMeter:
-        if position.protocol not in SIMULATED_PROTOCOLS:
-            raise SimulationError(
-                f"{self.config.path}: position {position.number}: the simulated bench has no "
-                f"{position.protocol} meter (it simulates {', '.join(SIMULATED_PROTOCOLS)})"
-            )
-        build = {"dlt645-2007": self._dlt645_meter, "modbus-rtu": self._modbus_meter}
-        return build[position.protocol](position)
-
-    def _dlt645_meter(self, position: PositionConfig) -> SimulatedDlt645Meter:
-        settings = self.config.simulation.meter(position.number)
-        bus = self.config.buses[position.bus]
-        passwords = {position.password.level: position.password.value.reveal()} \
-            if position.password else {}
-        return SimulatedDlt645Meter(
-            position=position.number,
-            address=position.address,
-            profile=profile(position.profile),
-            passwords=passwords,
-            physics=self.physics,
-            meter_number=position.address,
-            constant=position.constant,
-            baudrate=bus.baudrate,
-            character_bits=bits_per_character(bus.bytesize, bus.parity, bus.stopbits),
-            response_delay=settings.response_delay_ms / 1000,
-            clock_offset_s=settings.clock_offset_s,
-            defects=self.physics.meters[position.number].defects,
-        )
-
-    def _modbus_meter(self, position: PositionConfig) -> SimulatedModbusMeter:
-        where = f"{self.config.path}: position {position.number}"
-        try:
-            registers = register_map(position.profile)
-        except KeyError as exc:
-            raise SimulationError(f"{where}: {exc.args[0]}") from exc
-        if registers.phases != 1:
-            raise SimulationError(
-                f"{where}: register map {registers.name} is for a {registers.phases}-phase "
-                "meter; the simulated bench's physics is single-phase")
-        bus = self.config.buses[position.bus]
-        serial = position.serial
-        try:
-            return SimulatedModbusMeter(
-                position=position.number,
-                device_id=int(position.address),
-                register_map=registers,
-                physics=self.physics,
-                serial_number=int(serial) if serial.isdigit()
-                else MODBUS_SERIAL_BASE + position.number,
-                baudrate=bus.baudrate,
-                framing=f"{bus.bytesize}{bus.parity}{bus.stopbits}",
-                response_delay=self.config.simulation.meter(position.number).response_delay_ms
-                / 1000,
-                defects=self.physics.meters[position.number].defects,
-            )
-        except ValueError as exc:  # a setting the map cannot express, a too short delay
-            raise SimulationError(f"{where}: {exc.args[0]}") from exc
+    def _meter(self, position: PositionConfig) -> object:
+        """The simulated device of the position's protocol, as its spec builds it."""
+        return registry.get(position.protocol).load("simulated_device")(self, position)
 
     @property
     def ports(self) -> dict[str, str]:

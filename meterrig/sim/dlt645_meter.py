@@ -32,7 +32,7 @@ STATUS3_RELAY_OPEN = 1 << 4
 STATUS3_RELAY_COMMAND = 1 << 6
 STATUS3_ALARM = 1 << 7
 STATUS1_REVERSE_POWER = 1 << 4
-# What a meter takes of a broadcast time sync (limits/dlt645-2007.yaml, with its source).
+# What a meter takes of a broadcast time sync (frame.LIMITS, with its source).
 _BROADCAST = LIMITS["broadcast_time"]
 BROADCAST_CORRECTION_MAX = timedelta(minutes=_BROADCAST["correction_max_min"])
 MIDNIGHT_GUARD = timedelta(minutes=_BROADCAST["midnight_guard_min"])
@@ -123,7 +123,7 @@ class SimulatedDlt645Meter:
         self._relay_settles()
         character_time = self.character_bits / self.baudrate  # before a baud change takes effect
         try:
-            data, follow_up = self._serve(cmd.parse_request(frame))
+            data, follow_up = self._serve(self._parse(frame))
             error_byte = None
         except Refused as refused:
             error_byte = refused.error_byte
@@ -147,6 +147,10 @@ class SimulatedDlt645Meter:
             reply = cmd.abnormal_reply(frame, sender, error_byte)
         return Transmission(self._shape(encode(reply, preamble=REPLY_PREAMBLE)),
                             self.defects.response_delay(self.response_delay), character_time)
+
+    def _parse(self, frame: Frame) -> object:
+        """The request a frame carries (RequestError: one the meter cannot make sense of)."""
+        return cmd.parse_request(frame)
 
     def _shape(self, raw: bytes) -> bytes:
         """The one place the wire image of a reply is spoiled by a seeded defect."""

@@ -7,9 +7,10 @@ import pytest
 
 from meterrig.protocols.dlt645 import commands as cmd
 from meterrig.protocols.dlt645.frame import BROADCAST_ADDRESS
+from meterrig.protocols.dlt645.spec import DLT645_2007
 from meterrig.protocols.dlt645.verdict import SILENT, answer_to, as_verdict
 
-pytestmark = pytest.mark.protocol("dlt645-2007")
+pytestmark = pytest.mark.protocol(DLT645_2007)
 
 ENERGY = 0x00010000
 

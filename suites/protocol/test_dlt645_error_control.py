@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import pytest
 
-from meterrig.limits import table
 from meterrig.protocols.dlt645 import commands as cmd
 from meterrig.protocols.dlt645 import faults
-from meterrig.protocols.dlt645.frame import Frame
+from meterrig.protocols.dlt645.frame import LIMITS, Frame
+from meterrig.protocols.dlt645.spec import DLT645_2007
 from meterrig.protocols.dlt645.verdict import SILENT, answer_to
 
-pytestmark = pytest.mark.protocol("dlt645-2007")
+pytestmark = pytest.mark.protocol(DLT645_2007)
 
-WRITE_LIMIT = table("dlt645-2007")["frame"]["data_length_max"]["write_request"]
+WRITE_LIMIT = LIMITS["frame"]["data_length_max"]["write_request"]
 TIME = 0x04000102
 # A made-up password, never the real one: a malformed frame is not a test of the password, and
 # must not put the real one on the bus. Its digits are not BCD, so no meter can have it.

@@ -15,9 +15,10 @@ from meterrig.protocols.dlt645.frame import (
     START,
     address_bytes,
 )
+from meterrig.protocols.dlt645.spec import DLT645_2007
 from meterrig.protocols.dlt645.verdict import SILENT, RawFrame, answer_to, describe
 
-pytestmark = pytest.mark.protocol("dlt645-2007")
+pytestmark = pytest.mark.protocol(DLT645_2007)
 
 ENERGY = 0x00010000  # forward active total energy: every meter has it
 MISSING = "missing"

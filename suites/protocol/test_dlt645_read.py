@@ -6,9 +6,10 @@ import pytest
 
 from meterrig.protocols.dlt645 import commands as cmd
 from meterrig.protocols.dlt645.catalogue import CATALOGUE, format_di
+from meterrig.protocols.dlt645.spec import DLT645_2007
 from meterrig.protocols.dlt645.verdict import answer_to, as_verdict, describe
 
-pytestmark = pytest.mark.protocol("dlt645-2007")
+pytestmark = pytest.mark.protocol(DLT645_2007)
 
 # DI3 = 0F is no class of data in DL/T 645-2007 Appendix A (00 energy … 06 load records),
 # so no conforming meter can have it.

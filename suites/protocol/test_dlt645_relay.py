@@ -17,9 +17,10 @@ from meterrig.meter import MeterError
 from meterrig.protocols.dlt645.client import RELAY_COMMAND_VALIDITY
 from meterrig.protocols.dlt645.commands import AbnormalReply, RelayAction, ReplyMismatch
 from meterrig.protocols.dlt645.commands import relay as relay_request
+from meterrig.protocols.dlt645.spec import DLT645_2007
 from meterrig.protocols.dlt645.verdict import answer_to, as_verdict
 
-pytestmark = [pytest.mark.protocol("dlt645-2007"), pytest.mark.needs("relay", "password")]
+pytestmark = [pytest.mark.protocol(DLT645_2007), pytest.mark.needs("relay", "password")]
 
 STATUS = "run status word 3 bit 4"
 # What a relay test measures: the reply to each command, and the relay's state after it

@@ -10,8 +10,9 @@ from __future__ import annotations
 import pytest
 
 from meterrig.limits.dlt645 import TB, TB_KEY, TD, TD_KEY
+from meterrig.protocols.dlt645.spec import DLT645_2007
 
-pytestmark = pytest.mark.protocol("dlt645-2007")
+pytestmark = pytest.mark.protocol(DLT645_2007)
 
 SAMPLE = (0x00010000, 0x02010100, 0x04000102, 0x04000401)  # short and long replies
 

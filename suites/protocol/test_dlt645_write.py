@@ -15,16 +15,18 @@ from meterrig.measure import Limits
 from meterrig.meter import MeterError
 from meterrig.protocols.dlt645 import commands as cmd
 from meterrig.protocols.dlt645.catalogue import CATALOGUE
+from meterrig.protocols.dlt645.frame import LIMITS
+from meterrig.protocols.dlt645.spec import DLT645_2007
 from meterrig.protocols.dlt645.verdict import SILENT, answer_to, as_verdict, explain
 
-pytestmark = [pytest.mark.protocol("dlt645-2007"), pytest.mark.needs("password")]
+pytestmark = [pytest.mark.protocol(DLT645_2007), pytest.mark.needs("password")]
 
 DATE, TIME = 0x04000101, 0x04000102
 PASSWORD_REFUSED = cmd.error_byte_of("password wrong / not authorised")
 _tolerance = table("rig-tolerances")["clock_after_sync_s"]
 CLOCK_AGREEMENT = Limits(low=-_tolerance["max"], high=_tolerance["max"],
                          source=_tolerance["source"], unit="s")  # clock_after_sync_s
-BROADCAST = table("dlt645-2007")["broadcast_time"]
+BROADCAST = LIMITS["broadcast_time"]
 OFFSET = timedelta(minutes=BROADCAST["offset_min"])
 MIDNIGHT_GUARD = timedelta(minutes=BROADCAST["midnight_guard_min"])
 LEDGER = "broadcast-time.jsonl"  # in the reports directory: the broadcasts this rig has sent
@@ -75,7 +77,7 @@ def test_wrong_password_is_refused(meter, verify):
 
 # --- broadcast time sync -----------------------------------------------------------------------
 # Meters take one broadcast a day, within 5 min of their clock and not near midnight (the rule
-# and its source: limits/dlt645-2007.yaml broadcast_time). A broadcast reaches every meter on the
+# and its source: frame.LIMITS broadcast_time). A broadcast reaches every meter on the
 # bus, so it is sent once a bus: every meter with a password is first set OFFSET behind, then
 # one broadcast goes out, then each is read back. On a rerun the same day a meter may refuse the
 # second broadcast: the ledger of broadcasts this rig sent (reports/broadcast-time.jsonl) tells
@@ -109,7 +111,7 @@ def _offset_of(read) -> float | str:
 
 def _broadcast_on_bus(rig, bus: str, ledger: Path) -> BusBroadcast:
     positions = [p for p in rig.config.positions_on(bus)
-                 if p.protocol == "dlt645-2007" and p.password is not None]
+                 if p.protocol == DLT645_2007 and p.password is not None]
     clients = {p.number: rig.client(p.number) for p in positions}
     earlier = _earlier_today(ledger, {n: c.address for n, c in clients.items()})
 

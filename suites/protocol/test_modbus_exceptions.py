@@ -10,8 +10,9 @@ from meterrig.meter import MeterError
 from meterrig.protocols.modbus import pdu
 from meterrig.protocols.modbus.answer import exception
 from meterrig.protocols.modbus.registers import unused_code
+from meterrig.protocols.modbus.spec import MODBUS_RTU
 
-pytestmark = pytest.mark.protocol("modbus-rtu")
+pytestmark = pytest.mark.protocol(MODBUS_RTU)
 
 # Read coils: public function code that an energy meter (registers only) does not implement.
 UNIMPLEMENTED = pdu.OtherRequest(pdu.READ_COILS, bytes.fromhex("0000 0001"))

@@ -8,8 +8,9 @@ from meterrig.limits.modbus import SILENCE as SILENCE_BEFORE_REPLY
 from meterrig.limits.modbus import SILENCE_KEY
 from meterrig.protocols.modbus import pdu, rtu
 from meterrig.protocols.modbus.answer import SILENCE, Answer
+from meterrig.protocols.modbus.spec import MODBUS_RTU
 
-pytestmark = pytest.mark.protocol("modbus-rtu")
+pytestmark = pytest.mark.protocol(MODBUS_RTU)
 
 
 def read_voltage(meter, device_id: int) -> bytes:

@@ -10,8 +10,9 @@ import pytest
 from meterrig.measure import Limits
 from meterrig.metrology.standards import LoadPoint, Standard
 from meterrig.protocols.modbus.pdu import READ_INPUT
+from meterrig.protocols.modbus.spec import MODBUS_RTU
 
-pytestmark = pytest.mark.protocol("modbus-rtu")
+pytestmark = pytest.mark.protocol(MODBUS_RTU)
 
 DOSE_KWH = 1.0  # enough to resolve the class limit on a float32 kWh register
 # Without a declared accuracy, a voltage within 5 % tells the word order apart: read the wrong

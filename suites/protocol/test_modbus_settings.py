@@ -10,8 +10,9 @@ import pytest
 from meterrig.meter import MeterError
 from meterrig.protocols.modbus import pdu
 from meterrig.protocols.modbus.answer import SILENCE, normal_reply
+from meterrig.protocols.modbus.spec import MODBUS_RTU
 
-pytestmark = pytest.mark.protocol("modbus-rtu")
+pytestmark = pytest.mark.protocol(MODBUS_RTU)
 
 
 ANSWERS, SILENT = True, False

@@ -1,0 +1,128 @@
+"""A rig position speaking DL/T 645: its master, its meter for the metering suites, what
+`meterrig read` reads, and what its profile offers the suites (the spec module names these)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from ...meter import MeterError
+from . import v1997
+from .catalogue import CATALOGUE
+from .client import Dlt645Client, Reading
+from .commands import AbnormalReply, Auth, ReplyMismatch
+from .meter import Dlt645Meter
+from .profile import profile
+
+FORWARD_ACTIVE_ENERGY_1997 = 0x9010  # catalogue-1997.yaml, forward active total energy
+
+
+def _auth(position: Any) -> Auth | None:
+    if position.password is None:
+        return None
+    return Auth(level=position.password.level, password=position.password.value.reveal(),
+                operator=position.operator.reveal())
+
+
+def master_2007(link: Any, position: Any, bus: Any) -> Dlt645Client:
+    return Dlt645Client(link, position.address, auth=_auth(position),
+                        reply_window=bus.reply_timeout_ms / 1000, retries=bus.retries)
+
+
+def master_1997(link: Any, position: Any, bus: Any) -> Dlt645v1997Client:
+    return Dlt645v1997Client(link, position.address, auth=_auth(position),
+                             reply_window=bus.reply_timeout_ms / 1000, retries=bus.retries)
+
+
+class Dlt645v1997Client(Dlt645Client):
+    """DL/T 645-1997 master: the 2007 client's exchanges, retries and traces on the same frame,
+    with 1997 read requests (C=01, reply 81, abnormal C1) and the 1997 catalogue (2-byte DIs).
+    A reply announcing follow-up frames (A1) is refused: no catalogued 1997 item needs one."""
+
+    def read_raw(self, di: int) -> tuple[bytes, tuple]:
+        request = v1997.read(self.address, di)
+        transaction = self.send(request, label=f"read {di:04X}")
+        try:
+            reply = v1997.parse_read_reply(request, transaction.reply)
+            if reply.follow_up:
+                raise ReplyMismatch(f"reply to a read of {di:04X} announces follow-up frames")
+        except (AbnormalReply, ReplyMismatch) as exc:
+            exc.reply = transaction.exchanges[-1].reply
+            raise
+        return reply.value, (transaction,)
+
+    def read(self, di: int) -> Reading:
+        raw, transactions = self.read_raw(di)
+        try:
+            quantity = v1997.CATALOGUE[di].decode(raw)
+        except ValueError as exc:
+            raise ReplyMismatch(f"meter {self.address}: the value of {di:04X} does not decode: "
+                                f"{exc}") from exc
+        return Reading(di, quantity, raw, transactions)
+
+
+class Dlt645v1997Meter:
+    """A DL/T 645-1997 meter as the metering suites see it: its energy register. The 1997
+    command set has no relay control (notes, "DL/T 645-1997")."""
+
+    closes_by_command = False
+
+    def __init__(self, client: Dlt645v1997Client) -> None:
+        self.client = client
+
+    def forward_energy_kwh(self) -> Decimal:
+        return self.client.read(FORWARD_ACTIVE_ENERGY_1997).quantity.value
+
+    def _no_relay(self) -> MeterError:
+        return MeterError(f"meter {self.client.address}: DL/T 645-1997 has no relay control")
+
+    def trip(self) -> bool:
+        raise self._no_relay()
+
+    def close(self) -> None:
+        raise self._no_relay()
+
+    def relay_open(self) -> bool:
+        raise self._no_relay()
+
+
+def meter_2007(rig: Any, position: int) -> Dlt645Meter:
+    return Dlt645Meter(rig.client(position), profile(rig.config.position(position).profile),
+                       rig.clock)
+
+
+def meter_1997(rig: Any, position: int) -> Dlt645v1997Meter:
+    return Dlt645v1997Meter(rig.client(position))
+
+
+def _di_reader(catalogue: Any) -> Callable[[Any, str], Callable[[Any], str]]:
+    def reader(position: Any, item: str) -> Callable[[Any], str]:
+        try:
+            di = int(item, 16)
+            catalogue[di]
+        except (ValueError, KeyError):
+            raise ValueError(f"{item!r} is not a catalogued data identifier") from None
+        return lambda client: str(client.read(di).quantity)
+
+    return reader
+
+
+reader_2007 = _di_reader(CATALOGUE)
+reader_1997 = _di_reader(v1997.CATALOGUE)
+
+
+def has_relay(position: Any) -> bool:
+    return profile(position.profile).relay
+
+
+def has_follow_up(position: Any) -> bool:
+    return bool(profile(position.profile).long_items)
+
+
+def data_items_2007(position: Any) -> list[tuple[int, str]]:
+    return [(di, f"{di:08X}") for di in profile(position.profile).data_items]
+
+
+def data_items_1997(position: Any) -> list[tuple[int, str]]:
+    return [(di, f"{di:04X}") for di in v1997.CATALOGUE]

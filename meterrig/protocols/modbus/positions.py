@@ -1,0 +1,29 @@
+"""A rig position speaking Modbus RTU: its master, its meter for the metering suites, what
+`meterrig read` reads and the registers a suite test runs over (the spec module names these)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .client import ModbusClient
+from .meter import ModbusMeter
+from .registers import Register, register_map
+
+
+def master(link: Any, position: Any, bus: Any) -> ModbusClient:
+    return ModbusClient(link, position.address, register_map(position.profile),
+                        reply_window=bus.reply_timeout_ms / 1000, retries=bus.retries)
+
+
+def meter(rig: Any, position: int) -> ModbusMeter:
+    return ModbusMeter(rig.client(position))
+
+
+def reader(position: Any, item: str) -> Callable[[Any], str]:
+    register = register_map(position.profile)[item]  # KeyError lists the map's registers
+    return lambda client: f"{client.read(register.name):g} {register.unit}".rstrip()
+
+
+def registers(position: Any) -> list[tuple[Register, str]]:
+    return [(r, r.name) for r in register_map(position.profile).registers.values()]
