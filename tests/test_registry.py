@@ -177,11 +177,11 @@ def test_2007_suites_do_not_select_1997_positions():
                 str(RIG_1997), "-p", "no:cacheprovider")
     chosen = {line.split("::")[0] for line in done.stdout.splitlines()
               if "[pos7" in line or "[pos8" in line}
-    assert chosen == {"suites/protocol/test_dlt645_1997.py"}, done.stdout[-2000:]
+    assert chosen == {"suites/protocol/test_dlt645_v1997_meter.py"}, done.stdout[-2000:]
 
 
 def test_the_1997_suite_passes_on_simulated_1997_meters(tmp_path):
-    done = _run("-m", "pytest", "suites/protocol/test_dlt645_1997.py", "-q", "--rig",
+    done = _run("-m", "pytest", "suites/protocol/test_dlt645_v1997_meter.py", "-q", "--rig",
                 str(RIG_1997), "--reports", str(tmp_path), "-p", "no:cacheprovider")
     # Two 1997 meters: five catalogued items each, the reply frame, the foreign address.
     assert "14 passed" in done.stdout, done.stdout[-3000:] + done.stderr[-2000:]
