@@ -172,3 +172,30 @@ class Master(Generic[Request, Reply]):
                                f"{self.codec.shown(transaction.raw, transaction.error)}",
                                transaction.error)
         return transaction
+
+
+class OnMaster:
+    """A protocol client's view of its engine: the link, the retry settings and totals, and the
+    observers of its transactions, as suites, meters and benchmarks read them."""
+
+    master: Master
+
+    @property
+    def link(self) -> Link:
+        return self.master.link
+
+    @property
+    def reply_window(self) -> float:
+        return self.master.reply_window
+
+    @property
+    def retries(self) -> int:
+        return self.master.retries
+
+    @property
+    def retries_used(self) -> int:
+        return self.master.retries_used
+
+    @property
+    def observers(self) -> list[Callable[[Transaction], None]]:
+        return self.master.observers

@@ -6,13 +6,12 @@ and in the client's totals, never hidden) and reply checks are the master engine
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import attrs
 
 from ...link.serial_link import Link
-from ...master import Master, Transaction
+from ...master import Master, OnMaster, Transaction
 from ...meter import GarbledReply, MeterError
 from . import commands as cmd
 from .catalogue import CATALOGUE, Quantity, format_di
@@ -33,7 +32,7 @@ class Reading:
         return str(self.quantity)
 
 
-class Dlt645Client:
+class Dlt645Client(OnMaster):
     def __init__(
         self,
         link: Link,
@@ -52,26 +51,6 @@ class Dlt645Client:
 
     def __repr__(self) -> str:
         return f"Dlt645Client(bus={self.link.name!r}, address={self.address!r})"
-
-    @property
-    def link(self) -> Link:
-        return self.master.link
-
-    @property
-    def reply_window(self) -> float:
-        return self.master.reply_window
-
-    @property
-    def retries(self) -> int:
-        return self.master.retries
-
-    @property
-    def retries_used(self) -> int:
-        return self.master.retries_used
-
-    @property
-    def observers(self) -> list[Callable[[Transaction], None]]:
-        return self.master.observers
 
     # -- one request, with retries -----------------------------------------------------------
     def send(self, request: Frame, *, label: str, expect_reply: bool = True,

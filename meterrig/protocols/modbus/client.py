@@ -41,7 +41,7 @@ def describe(request: pdus.Request) -> str:
             return f"function {request.function:02X}"
 
 
-class ModbusClient:
+class ModbusClient(master.OnMaster):
     def __init__(self, link: Link, device_id: int, register_map: RegisterMap, *,
                  reply_window: float = 1.0, retries: int = 1) -> None:
         self.device_id = device_id
@@ -52,22 +52,6 @@ class ModbusClient:
 
     def __repr__(self) -> str:
         return f"ModbusClient(bus={self.link.name!r}, device_id={self.device_id})"
-
-    @property
-    def link(self) -> Link:
-        return self.master.link
-
-    @property
-    def reply_window(self) -> float:
-        return self.master.reply_window
-
-    @property
-    def retries(self) -> int:
-        return self.master.retries
-
-    @property
-    def retries_used(self) -> int:
-        return self.master.retries_used
 
     # -- one frame, with retries -------------------------------------------------------------
     def send(self, frame: bytes, *, label: str, expect_reply: bool = True,
