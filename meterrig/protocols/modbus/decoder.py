@@ -156,6 +156,9 @@ def _values(registers: RegisterMap, function: int, address: int, words: tuple[in
             offset += 1
             continue
         value = register.decode(words[offset:offset + register.count])
-        shown.append(f"{register.name} = {value:.6g}{' ' + register.unit if register.unit else ''}")
+        text = f"{value:.6g}" if isinstance(value, float) else str(value)
+        if register.codes:  # a setting's code and what it means (2: 9600)
+            text += f" ({register.codes.get(value, 'no code of the map')})"
+        shown.append(f"{register.name} = {text}{' ' + register.unit if register.unit else ''}")
         offset += register.count
     return ", ".join(shown)
