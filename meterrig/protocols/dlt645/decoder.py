@@ -53,12 +53,13 @@ class Version:
     read: int  # the read function code: its request carries a DI, its reply DI and value
     read_follow_up: int
     read_address: int | None  # the read-address function (its reply carries the address)
+    write: int | None  # the write function whose request L has its own limit (limits file)
 
 
 VERSION_2007 = Version(DLT645_2007, Function, CATALOGUE, commands.ERROR_BITS, Function.READ,
-                       Function.READ_FOLLOW_UP, Function.READ_ADDRESS)
+                       Function.READ_FOLLOW_UP, Function.READ_ADDRESS, Function.WRITE)
 VERSION_1997 = Version(DLT645_1997, v1997.Function1997, v1997.CATALOGUE, v1997.ERROR_BITS,
-                       v1997.Function1997.READ, v1997.Function1997.READ_FOLLOW_UP, None)
+                       v1997.Function1997.READ, v1997.Function1997.READ_FOLLOW_UP, None, None)
 
 
 def decoder_2007(map_name: str | None) -> Decode:
@@ -92,8 +93,7 @@ def decode(version: Version, wire: Wire) -> Decoded | None:
     function = control & FUNCTION_MASK
     reply = bool(control & DIRECTION_BIT)
     limit = REPLY_DATA_MAX if reply else (
-        WRITE_REQUEST_DATA_MAX if version.functions is Function and function == Function.WRITE
-        else None)
+        WRITE_REQUEST_DATA_MAX if function == version.write else None)
     if limit is not None and length > limit:
         problems.append(f"byte {start + 9} (L): {length}, over the limit of {limit}")
     checksum_at = header_end + length
@@ -125,12 +125,12 @@ def decode(version: Version, wire: Wire) -> Decoded | None:
         name = version.functions(function).name.lower().replace("_", " ")
         known = True
     except ValueError:
-        name, known = f"{function:02X} (not a {version.name} function)", False
+        name, known = f"(D4..D0 {function:02X}: not a {version.name} function)", False
     if reply:
         name = f"{name}, {'abnormal' if control & ABNORMAL_BIT else 'normal'} reply" + (
             ", follow-up frames" if control & FOLLOW_UP_BIT else "")
     data_end = min(checksum_at, len(raw))
-    meaning = _data(version, wire, control, header_end, data_end, problems) if known else {}
+    meaning = _data(version, wire, control, header_end, data_end, problems)
     notes = (checked,) if checked else ()
     if not shape:
         fit = NOT_A_FRAME
