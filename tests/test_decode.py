@@ -197,3 +197,12 @@ def test_the_installed_command_runs(tmp_path):
                           capture_output=True, text=True, env=env, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert f"{vector['meaning']['value']} {vector['meaning']['unit']}" in done.stdout
+
+
+def test_a_reply_with_fewer_registers_than_requested_names_the_byte_count(capsys, monkeypatch):
+    request = VECTORS["read-device-id-request"]  # asks for 2 registers
+    short = rtu.encode(1, pdu.RegistersReply(pdu.READ_HOLDING, (0x3F80,)).encode())
+    code, out = decode(capsys, stdin=f"{request['hex']}\n{short.hex(' ')}\n",
+                       monkeypatch=monkeypatch)
+    assert code == 1, out
+    assert "PROBLEM: byte 2 (byte count): 2, expected 4 for the 2 registers requested" in out
