@@ -1,4 +1,4 @@
-"""The `meterrig` command: run the simulated bench, read a meter, scan a bus."""
+"""The `meterrig` command: run the simulated bench, read a meter, scan a bus, decode frames."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import tempfile
 import threading
 from pathlib import Path
 
+from . import decoding
 from . import rig as rigs
 from .config import PositionConfig, RigConfig, RigFileError, dump_rig
 from .link.serial_link import LinkError
@@ -44,6 +45,18 @@ def main(argv: list[str] | None = None) -> int:
     scan.add_argument("--rig", type=Path, default=DEFAULT_RIG)
     scan.add_argument("bus")
     scan.set_defaults(run=run_scan)
+
+    decode = commands.add_parser(
+        "decode", help="decode frames of any registered protocol from hex",
+        description="Decode frames given as hex arguments, or one a line on stdin (a sniffer's "
+                    "hex or a trace.jsonl); a reply on the line after its request is read as "
+                    "its answer. Exit 0: all clean; 1: a frame had problems; 2: usage.")
+    decode.add_argument("frames", nargs="*", metavar="HEX",
+                        help="a frame in hex, spaces optional (none: read stdin)")
+    decode.add_argument("--protocol", help="decode as this protocol only")
+    decode.add_argument("--map", help="the register map naming registers (a shipped name or a "
+                                      "file; default: its protocol's default map)")
+    decode.set_defaults(run=run_decode)
 
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
@@ -81,6 +94,31 @@ def run_read(args: argparse.Namespace) -> int:
     with rigs.open_rig(args.rig) as rig:
         print(read(rig.client(position.number)))
     return 0
+
+
+def run_decode(args: argparse.Namespace) -> int:
+    specs = registry.specs()
+    if args.protocol is not None and args.protocol not in specs:
+        print(f"meterrig: no protocol {args.protocol!r}; registered: {', '.join(specs)}",
+              file=sys.stderr)
+        return 2
+    chosen = [specs[args.protocol]] if args.protocol else list(specs.values())
+    try:
+        decoders = {spec.name: spec.load("decoder")(args.map)
+                    for spec in chosen if spec.decoder is not None}
+    except (KeyError, ValueError) as exc:  # a map that cannot be had
+        print(f"meterrig: {exc.args[0]}", file=sys.stderr)
+        return 2
+    if not decoders:
+        print(f"meterrig: protocol {args.protocol} has no decoder", file=sys.stderr)
+        return 2
+    sources = (decoding.from_arguments(args.frames) if args.frames
+               else decoding.from_lines(sys.stdin))
+    clean = True
+    for source, reading in decoding.decode_all(sources, decoders):
+        print(decoding.line(source, reading), flush=True)
+        clean = clean and (reading is None or not reading.problems)
+    return 0 if clean else 1
 
 
 def _position(config: RigConfig, meter: str) -> PositionConfig:

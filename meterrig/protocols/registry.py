@@ -76,6 +76,9 @@ class ProtocolSpec:
     # (carrier master) -> a link-like tunnel the inner position's master runs on; None: this
     # protocol cannot carry another's frames, so no position can say `via:` this one.
     relay: str | None = None
+    # (map name or None) -> (wire, previous) -> Decoded | None: `meterrig decode`
+    # (meterrig/decoding.py); None: its frames are not decoded there.
+    decoder: str | None = None
 
     def load(self, field: str) -> Any:
         reference = getattr(self, field)

@@ -61,6 +61,7 @@ register(ProtocolSpec(
     features={"relay": f"{HERE}.positions:has_relay",
               "follow-up": f"{HERE}.positions:has_follow_up"},
     per_position={"data_item": f"{HERE}.positions:data_items_2007"},
+    decoder=f"{HERE}.decoder:decoder_2007",
 ))
 
 register(ProtocolSpec(
@@ -77,4 +78,5 @@ register(ProtocolSpec(
     simulated_device="meterrig.sim.meters:dlt645_1997",
     meter=f"{HERE}.positions:meter_1997",
     per_position={"data_item": f"{HERE}.positions:data_items_1997"},
+    decoder=f"{HERE}.decoder:decoder_1997",
 ))

@@ -50,4 +50,5 @@ register(ProtocolSpec(
     meter=f"{HERE}.positions:meter",
     # Register maps declare no relay and no follow-up frames.
     per_position={"register": f"{HERE}.positions:registers"},
+    decoder=f"{HERE}.decoder:decoder",
 ))
