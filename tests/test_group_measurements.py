@@ -15,6 +15,8 @@ from meterrig.metrology import GroupLog, MeteringBench, MeteringProcedure, Stand
 from meterrig.metrology.group import same_rated
 from meterrig.metrology.maths import mean
 from meterrig.rig import load
+from tests.fakes import Clock as SleepingClock
+from tests.fakes import Source
 from tests.test_suites_catch_defects import rig_with, run_suite
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,7 +30,15 @@ def pytest_collection_modifyitems(items):
 """
 
 
-class Instruments:
+class Clock(SleepingClock):
+    """Polls a pulse-comparison run in steps of 10 rig seconds."""
+
+    def wait_for(self, done, seconds: float) -> bool:
+        self.t += 10
+        return done()
+
+
+class Instruments(Source):
     """Source, reference standard and error calculator in one: each pulse-comparison run gives
     every started position an error that grows with the runs made so far (a drifting bench), so
     measuring positions one by one would give figures that depend on their order."""
@@ -36,15 +46,6 @@ class Instruments:
     def __init__(self) -> None:
         self.runs = 0
         self.started: set[int] = set()
-
-    def apply(self, *setting: float) -> None:
-        pass
-
-    def wait_settled(self, timeout_s: float) -> None:
-        pass
-
-    def off(self) -> None:
-        pass
 
     def constant(self) -> int:
         return 100000
@@ -61,21 +62,6 @@ class Instruments:
     def result(self, number: int) -> float:
         self.runs += 1
         return 0.1 * number + 0.01 * self.runs
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def now(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.t += seconds
-
-    def wait_for(self, done, seconds: float) -> bool:
-        self.t += 10
-        return done()
 
 
 def procedure(tmp_path: Path) -> MeteringProcedure:

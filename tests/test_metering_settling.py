@@ -7,32 +7,7 @@ import pytest
 
 from meterrig.instruments import PowerSource
 from meterrig.metrology import LoadPoint, MeteringBench, Settling
-
-
-class Clock:
-    """A rig clock that only moves when slept on, and says how it was slept."""
-
-    def __init__(self) -> None:
-        self.t = 0.0
-        self.slept: list[float] = []
-
-    def now(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.t += seconds
-
-
-class Source:
-    def apply(self, *setting: float) -> None:
-        pass
-
-    def wait_settled(self, timeout_s: float) -> None:
-        pass
-
-    def off(self) -> None:
-        pass
+from tests.fakes import Clock, Source
 
 
 class Rig:
