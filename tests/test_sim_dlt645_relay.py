@@ -19,7 +19,9 @@ from meterrig.sim.physics import BenchPhysics, MeterPhysics
 ADDRESS = "000000000001"
 AUTH = cmd.Auth(level=2, password="123456", operator="00000000")
 SPEEDUP = 3600  # one real second is one rig hour
-SOON = datetime.now() + timedelta(minutes=5)
+# A valid deadline is taken when the command is built: one taken at import expires during a
+# long CI run (seen: every relay command refused 5 min into the run).
+SOON = timedelta(minutes=5)
 
 
 def meter(*defects: str, profile_name: str = "single-phase", trip_delay_s: float = 0,
@@ -38,7 +40,11 @@ def reply(sim: SimulatedDlt645Meter, request: Frame) -> Frame | None:
     return None if sent is None else decode(sent.data)
 
 
-def relay(sim, action: cmd.RelayAction, expiry: datetime | None = SOON) -> Frame:
+def relay(sim, action: cmd.RelayAction,
+          expiry: datetime | timedelta | None = SOON) -> Frame:
+    """A relay command; a timedelta expiry is a deadline that far from now."""
+    if isinstance(expiry, timedelta):
+        expiry = datetime.now() + expiry
     return reply(sim, cmd.relay(ADDRESS, AUTH, action, expiry))
 
 
