@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import attrs
 import pytest
 
 from meterrig.config import (
@@ -105,11 +104,11 @@ def test_sim_rig_loads_with_defaults_and_env_defaults():
     third = rig.position(3)
     assert (third.address, third.serial, third.ib, third.constant) == (
         "202608310003", "202608310003", 10.0, 1600)
-    assert third.accuracy == AccuracyConfig("iec62053-21", "2")
+    assert third.accuracy == AccuracyConfig(standard="iec62053-21", meter_class="2")
     assert third.password.value.reveal() == "123456"  # ${METER_PW:-123456}, unset
     assert third.operator.reveal() == "00000000"
     assert [p.number for p in rig.positions_on("rs485-1")] == [1, 2, 3]
-    assert rig.simulation.meter(2) == SimMeterConfig(2, response_delay_ms=60.0,
+    assert rig.simulation.meter(2) == SimMeterConfig(position=2, response_delay_ms=60.0,
                                                      clock_offset_s=-95.0)
     assert rig.simulation.meter(9) == SimMeterConfig(position=9)
 
@@ -175,16 +174,16 @@ def test_full_file_defaults_and_normalisation(tmp_path):
     assert [p.number for p in rig.positions] == [2, 7]  # sorted by number
     modbus, dlt = rig.position(7), rig.position(2)
     assert modbus.address == 17 and modbus.serial == "17"
-    assert modbus.accuracy == AccuracyConfig("en50470-3", "B")
+    assert modbus.accuracy == AccuracyConfig(standard="en50470-3", meter_class="B")
     assert (modbus.profile, modbus.un, modbus.ib, modbus.imax, modbus.fn, modbus.constant) == (
         "sdm120", 220.0, 5.0, 60.0, 50, 1200)
     assert dlt.profile == "single-phase"  # each protocol has its own default
     assert modbus.password is None and modbus.operator == Secret("00000000")
     # Unquoted, zero-padded: decimal 10, not YAML 1.1's octal 8.
     assert dlt.address == "000000000010"
-    assert dlt.accuracy == AccuracyConfig("iec62053-21", "2")
+    assert dlt.accuracy == AccuracyConfig(standard="iec62053-21", meter_class="2")
     assert (dlt.un, dlt.fn) == (230.0, 60)
-    assert dlt.password == PasswordConfig(4, Secret("ABCDEF"))
+    assert dlt.password == PasswordConfig(level=4, value=Secret("ABCDEF"))
     assert dlt.operator.reveal() == "0000000A"
     assert rig.instruments["src"].timeout_ms == 2000
 
@@ -205,14 +204,14 @@ def test_speedup_on_hardware_says_why_it_is_refused(tmp_path):
 
 def test_speedup_of_one_is_accepted_on_hardware(tmp_path):
     rig = load_rig(write(tmp_path, edit("buses:", "clock: {speedup: 1}\nbuses:")), environ=ENV)
-    assert rig.clock == ClockConfig(1.0)
+    assert rig.clock == ClockConfig(speedup=1.0)
     assert rig.running_simulation is None
 
 
 def test_the_running_bench_file_keeps_its_speedup(tmp_path):
     text = edit("buses:", "clock: {speedup: 1000}\nrunning_simulation: /x/rigs/sim.yaml\nbuses:")
     rig = load_rig(write(tmp_path, text), environ=ENV)
-    assert rig.clock == ClockConfig(1000.0)
+    assert rig.clock == ClockConfig(speedup=1000.0)
     assert rig.running_simulation == "/x/rigs/sim.yaml"
     assert rig.simulation is None
 
@@ -456,7 +455,7 @@ def test_a_literal_dollar_is_written_doubled(tmp_path):
 def reload(tmp_path: Path, rig: RigConfig, environ) -> RigConfig:
     path = tmp_path / "dumped.yaml"
     path.write_text(dump_rig(rig))
-    return attrs.evolve(load_rig(path, environ=environ), path=rig.path)
+    return load_rig(path, environ=environ).model_copy(update={"path": rig.path})
 
 
 @pytest.mark.parametrize("rig_file", ["sim.yaml", "example-bench.yaml"])
@@ -505,11 +504,12 @@ def test_bus_timing_and_echo_are_read_and_dumped(tmp_path):
     meters = SIMULATION.replace("    7: {response_delay_ms: 10}\n", "")
     rig = load_rig(write(tmp_path, TIMED + meters + "  buses:\n    rs485-2: {echo: true}\n"),
                    environ=ENV)
-    assert rig.buses["rs485-1"].timing == TimingConfig(1.5)
+    assert rig.buses["rs485-1"].timing == TimingConfig(resolution_ms=1.5)
     assert rig.buses["rs485-1"].echo is None  # auto: the link finds out when it opens
-    assert (rig.buses["rs485-2"].timing, rig.buses["rs485-2"].echo) == (TimingConfig(None), True)
-    assert rig.simulation.bus("rs485-2") == SimBusConfig("rs485-2", echo=True)
-    assert rig.simulation.bus("rs485-1") == SimBusConfig("rs485-1", echo=False)
+    assert (rig.buses["rs485-2"].timing, rig.buses["rs485-2"].echo) == (
+        TimingConfig(resolution_ms=None), True)
+    assert rig.simulation.bus("rs485-2") == SimBusConfig(name="rs485-2", echo=True)
+    assert rig.simulation.bus("rs485-1") == SimBusConfig(name="rs485-1", echo=False)
     assert reload(tmp_path, rig, ENV) == rig
     assert "echo: auto" in dump_rig(rig) and "timing: unpaced" in dump_rig(rig)
 
@@ -541,7 +541,7 @@ def test_a_simulated_bus_must_exist(tmp_path):
 def test_position_config_defaults_match_the_documented_ones():
     position = PositionConfig(number=1, bus="a", protocol="dlt645-2007", address="000000000001")
     assert position.serial == "000000000001"
-    assert position.accuracy == AccuracyConfig("iec62053-21", "1")
+    assert position.accuracy == AccuracyConfig(standard="iec62053-21", meter_class="1")
     assert (position.un, position.ib, position.imax, position.fn, position.constant,
             position.elements) == (220.0, 5.0, 60.0, 50, 1200, 1)
     assert position.operator.reveal() == "00000000"

@@ -123,6 +123,6 @@ def test_the_hardware_like_rig_declares_the_buses_timing():
     """Its buses are ptys, which a link would take for unpaced; they are paced by wire time."""
     with SimulatedBench(load_rig(RIGS / "sim.yaml", environ={})) as bench:
         hardware = bench.hardware_rig()
-    declared = TimingConfig(SIMULATED_BUS_RESOLUTION.seconds * 1e3)
+    declared = TimingConfig(resolution_ms=SIMULATED_BUS_RESOLUTION.seconds * 1e3)
     assert {bus.timing for bus in hardware.buses.values()} == {declared}
     assert declared.resolution_ms == 1.0

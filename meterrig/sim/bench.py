@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import attrs
-
 from ..clock import RigClock
 from ..config import PositionConfig, RigConfig, TimingConfig
 from ..limits import table
@@ -80,13 +78,15 @@ class SimulatedBench:
         resources, the buses' timing resolution (a pty would be taken for unpaced), no
         simulation; marked as the running simulated bench's, so that it keeps the bench's clock
         speed-up (refused in a hardware rig file)."""
-        declared = TimingConfig(SIMULATED_BUS_RESOLUTION.seconds * 1e3)
-        buses = {name: attrs.evolve(bus, port=self.ports[name], timing=bus.timing or declared)
+        declared = TimingConfig(resolution_ms=SIMULATED_BUS_RESOLUTION.seconds * 1e3)
+        buses = {name: bus.model_copy(update={"port": self.ports[name],
+                                              "timing": bus.timing or declared})
                  for name, bus in self.config.buses.items()}
-        instruments = {name: attrs.evolve(instrument, resource=self.resources[name])
+        instruments = {name: instrument.model_copy(update={"resource": self.resources[name]})
                        for name, instrument in self.config.instruments.items()}
-        return attrs.evolve(self.config, buses=buses, instruments=instruments, simulation=None,
-                            running_simulation=str(self.config.path.resolve()))
+        return self.config.model_copy(update={
+            "buses": buses, "instruments": instruments, "simulation": None,
+            "running_simulation": str(self.config.path.resolve())})
 
     def start(self) -> SimulatedBench:
         for bus in self.buses.values():
