@@ -23,7 +23,7 @@ from typing import Any
 import annotated_types
 import attrs
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo
+from pydantic import BaseModel, ConfigDict, RootModel, ValidationError, ValidationInfo
 from pydantic_core import PydanticCustomError
 
 from .secrets import ExpansionError, expand
@@ -384,7 +384,10 @@ def _declared(schema: type[BaseModel], loc: tuple[Any, ...]) -> tuple[Any, Any]:
         part = parts.pop(0)
         bare, _ = _bare(annotation)
         origin = typing.get_origin(bare)
-        if _is_model(bare):
+        if _is_model(bare) and issubclass(bare, RootModel):
+            annotation = bare.model_fields["root"].annotation
+            parts.insert(0, part)  # the root model's loc names no field of its own
+        elif _is_model(bare):
             named = {f.alias or n: f for n, f in bare.model_fields.items()}
             if part not in named:
                 continue  # a part pydantic adds (a union member's name)
@@ -403,11 +406,16 @@ def _declared(schema: type[BaseModel], loc: tuple[Any, ...]) -> tuple[Any, Any]:
 
 def _keys(annotation: Any) -> list[str]:
     bare, _ = _bare(annotation)
+    if _is_model(bare) and issubclass(bare, RootModel):
+        return _keys(bare.model_fields["root"].annotation)
     return [f.alias or n for n, f in bare.model_fields.items()] if _is_model(bare) else []
 
 
 def _expected(annotation: Any, field: Any) -> str:
     """What a key allows, in words: its description, or what its declaration says."""
+    if _is_model(annotation) and issubclass(annotation, RootModel):
+        field = annotation.model_fields["root"]
+        annotation = field.annotation
     if field is not None and field.description:
         return field.description
     bare, metadata = _bare(annotation)

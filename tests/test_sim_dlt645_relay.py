@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from datetime import datetime, timedelta
 
-import attrs
 import pytest
 
 from meterrig.clock import RigClock
@@ -29,7 +28,7 @@ def meter(*defects: str, profile_name: str = "single-phase", trip_delay_s: float
     physics = BenchPhysics(RigClock(SPEEDUP), {1: MeterPhysics()})
     return SimulatedDlt645Meter(
         position=1, address=ADDRESS,
-        profile=attrs.evolve(profile(profile_name), trip_delay_s=trip_delay_s),
+        profile=profile(profile_name).model_copy(update={"trip_delay_s": trip_delay_s}),
         passwords={2: "123456"}, physics=physics, meter_number=ADDRESS, constant=1200,
         baudrate=2400, character_bits=11, response_delay=0.03, clock_offset_s=clock_offset_s,
         defects=Defects(frozenset(defects)))

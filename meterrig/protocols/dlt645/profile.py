@@ -9,11 +9,13 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
-import attrs
+from annotated_types import Ge, Le
+from pydantic import BeforeValidator, ConfigDict, Field, RootModel, model_validator
 
-from ...yamllines import DataFileError, LinedFile, looks_like_path
+from ...datafile import DataFileError, Problem, Schema, read, refused, settle, show
+from ...yamllines import looks_like_path
 from .catalogue import CATALOGUE, format_di
 from .commands import DI_LENGTH, PASSWORD_LEVEL_MAX
 from .frame import LIMITS
@@ -26,19 +28,55 @@ PHASES = (1, 3)  # single-phase, three-phase four-wire
 RELAY_CLOSE_MODES = ("direct", "allowed")
 
 
-@attrs.frozen
-class MeterProfile:
-    name: str
-    description: str
-    tariffs: int
+DataIdentifier = Annotated[int, BeforeValidator(lambda value: _di(value))]
+
+
+def _di(value: Any) -> int:
+    """A data identifier as a profile writes it: 8 hex digits, in the catalogue."""
+    try:
+        di = int(value, 16) if isinstance(value, str) and len(value) == 8 else None
+    except ValueError:
+        di = None
+    if di is None:
+        raise refused(f"{show(value)} is not a data identifier; expected 8 hex digits in "
+                      'quotes, e.g. "02010100"')
+    if di not in CATALOGUE:
+        raise refused(f"DI {format_di(di)} is not in the DL/T 645-2007 catalogue "
+                      "(meterrig/protocols/dlt645/catalogue.yaml)")
+    return di
+
+
+class MeterProfile(Schema):
+    name: str = ""  # its key in the profiles file
+    description: Annotated[str, Field(min_length=1)]
+    tariffs: int = Field(ge=1, le=TARIFFS_MAX)
     relay: bool
-    relay_level: int
-    relay_close: tuple[str, ...]  # RELAY_CLOSE_MODES the model supports; () without a relay
-    trip_delay_s: float  # longest a model takes from an acknowledged trip to an open relay
-    max_reply_data: int
-    data_items: tuple[int, ...]
-    writable: dict[int, int]  # DI -> highest password level allowed to write it
-    phases: int = 1  # measuring elements the meter reports per phase items for (1 or 3)
+    relay_level: int = Field(ge=0, le=PASSWORD_LEVEL_MAX)
+    # RELAY_CLOSE_MODES the model supports; () without a relay
+    relay_close: tuple[Literal[RELAY_CLOSE_MODES], ...] = Field(
+        (), strict=False, min_length=1,
+        description="a list of one or both of " + ", ".join(RELAY_CLOSE_MODES))
+    # Longest a model takes from an acknowledged trip to an open relay.
+    trip_delay_s: float = Field(0.0, ge=0, description="a number of seconds, 0 or more")
+    max_reply_data: int = Field(ge=DI_LENGTH + 1, le=REPLY_DATA_MAX)
+    data_items: tuple[DataIdentifier, ...] = Field(
+        strict=False, min_length=1,
+        description="a list of data identifiers (8 hex digits, in quotes)")
+    # DI -> highest password level allowed to write it
+    writable: dict[DataIdentifier, Annotated[int, Ge(0), Le(PASSWORD_LEVEL_MAX)]] = Field(
+        description="a mapping of data identifier to password level")
+    # Measuring elements the meter reports per phase items for.
+    phases: Literal[PHASES] = 1
+
+    @model_validator(mode="after")
+    def _relay(self) -> MeterProfile:
+        if not self.relay:
+            settle(self, relay_close=())
+        for key in ("relay_close", "trip_delay_s") if self.relay else ():
+            if key not in self.model_fields_set:
+                raise refused(f"missing key {key!r}: a model with a relay must declare it "
+                              f"({type(self).model_fields[key].description})")
+        return self
 
     @property
     def closes_directly(self) -> bool:
@@ -65,114 +103,17 @@ class ProfileError(DataFileError):
     """A profile file that does not describe a meter model."""
 
 
-# Each key of a profile: what it allows, and how its value is checked (None if it is fine).
-def _integer(low: int, high: int) -> Any:
-    return (f"an integer from {low} to {high}",
-            lambda v: isinstance(v, int) and not isinstance(v, bool) and low <= v <= high)
-
-
-_KEYS: dict[str, tuple[str, Any]] = {
-    "description": ("text", lambda v: isinstance(v, str) and bool(v.strip())),
-    "tariffs": _integer(1, TARIFFS_MAX),
-    "relay": ("true or false", lambda v: isinstance(v, bool)),
-    "relay_level": _integer(0, PASSWORD_LEVEL_MAX),
-    "max_reply_data": _integer(DI_LENGTH + 1, REPLY_DATA_MAX),
-    "relay_close": ("a list of one or both of " + ", ".join(RELAY_CLOSE_MODES),
-                    lambda v: isinstance(v, list) and bool(v)
-                    and set(v) <= set(RELAY_CLOSE_MODES)),
-    "trip_delay_s": ("a number of seconds, 0 or more",
-                     lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0),
-    "phases": ("one of " + ", ".join(map(str, PHASES)), lambda v: v in PHASES),
-    "data_items": ("a list of data identifiers (8 hex digits, in quotes)",
-                   lambda v: isinstance(v, list) and bool(v)),
-    "writable": ("a mapping of data identifier to password level",
-                 lambda v: isinstance(v, dict)),
-}
-_OPTIONAL = {"phases", "relay_close", "trip_delay_s"}
-_WITH_RELAY = ("relay_close", "trip_delay_s")  # required of a model that has a relay
-_BUILT = ("data_items", "writable", "relay_close", "trip_delay_s")  # converted, not as written
-
-
-def _di(value: Any) -> int | None:
-    if not isinstance(value, str) or len(value) != 8:
-        return None
-    try:
-        return int(value, 16)
-    except ValueError:
-        return None
-
-
-def _check_di(file: LinedFile, key: tuple, value: Any, problems: list[str]) -> int | None:
-    di = _di(value)
-    if di is None:
-        problems.append(f"{file.where(key)}: {value!r} is not a data identifier; expected "
-                        "8 hex digits in quotes, e.g. \"02010100\"")
-    elif di not in CATALOGUE:
-        problems.append(f"{file.where(key)}: DI {format_di(di)} is not in the DL/T 645-2007 "
-                        "catalogue (meterrig/protocols/dlt645/catalogue.yaml)")
-        return None
-    return di
-
-
-def _profile(file: LinedFile, name: str, body: Any, problems: list[str]) -> MeterProfile | None:
-    at = (name,)
-    if not isinstance(body, dict):
-        problems.append(f"{file.where(at)}: a profile is a mapping with keys "
-                        + ", ".join(_KEYS))
-        return None
-    before = len(problems)
-    # A MeterProfile field without a check in _KEYS is still allowed (taken as written).
-    allowed = [*_KEYS, *(f.name for f in attrs.fields(MeterProfile)
-                         if f.name not in _KEYS and f.name not in ("name", *_BUILT))]
-    for key in body:
-        if key not in allowed:
-            problems.append(f"{file.where((*at, key))}: unknown key {key!r}; allowed: "
-                            + ", ".join(allowed))
-    for key, (expected, ok) in _KEYS.items():
-        if key not in body:
-            if key not in _OPTIONAL:
-                problems.append(f"{file.where(at)}: missing key {key!r}: expected {expected}")
-        elif not ok(body[key]):
-            problems.append(f"{file.where((*at, key))}: got {body[key]!r}; expected {expected}")
-    if body.get("relay") is True:
-        for key in _WITH_RELAY:
-            if key not in body:
-                problems.append(f"{file.where(at)}: missing key {key!r}: a model with a relay "
-                                f"must declare it ({_KEYS[key][0]})")
-    items = body.get("data_items") if isinstance(body.get("data_items"), list) else []
-    data_items = tuple(_check_di(file, (*at, "data_items", i), v, problems)
-                       for i, v in enumerate(items))
-    writable = {}
-    for di_text, level in (body.get("writable") or {}).items() \
-            if isinstance(body.get("writable"), dict) else ():
-        di = _check_di(file, (*at, "writable", di_text), di_text, problems)
-        if not (isinstance(level, int) and 0 <= level <= PASSWORD_LEVEL_MAX):
-            problems.append(f"{file.where((*at, 'writable', di_text))}: password level "
-                            f"{level!r}; expected an integer from 0 to {PASSWORD_LEVEL_MAX}")
-        writable[di] = level
-    if len(problems) > before:
-        return None
-    return MeterProfile(name=name, data_items=data_items, writable=writable,
-                        relay_close=tuple(body.get("relay_close") or ()) if body["relay"] else (),
-                        trip_delay_s=float(body.get("trip_delay_s", 0)),
-                        **{k: v for k, v in body.items() if k not in _BUILT})
+class _ProfilesFile(RootModel[dict[str, MeterProfile]]):
+    model_config = ConfigDict(strict=True)
+    root: dict[str, MeterProfile] = Field(
+        min_length=1, description="a mapping of a profile name to its keys (see "
+                                  "meterrig/protocols/dlt645/profiles.yaml)")
 
 
 def load_profiles(path: Path, text: str | None = None) -> dict[str, MeterProfile]:
     """Every profile of a profiles file; ProfileError lists every problem as FILE:LINE."""
-    try:
-        file = LinedFile(path, text)
-    except DataFileError as error:
-        raise ProfileError(error.problems) from None
-    if not isinstance(file.data, dict) or not file.data:
-        raise ProfileError([f"{file.where(())}: a profile file is a mapping of a profile name "
-                            "to its keys (see meterrig/protocols/dlt645/profiles.yaml)"])
-    problems: list[str] = []
-    result = {str(name): _profile(file, str(name), body, problems)
-              for name, body in file.data.items()}
-    if problems:
-        raise ProfileError(problems)
-    return result
+    found = read(path, _ProfilesFile, what="profile file", error=ProfileError, text=text).root
+    return {name: body.model_copy(update={"name": name}) for name, body in found.items()}
 
 
 @cache
@@ -187,11 +128,12 @@ def profile_file(path: str | Path) -> MeterProfile:
     """A user's own profile file: the same schema as profiles.yaml, one profile."""
     path = Path(path)
     if not path.is_file():
-        raise ProfileError([f"{path}: no such profile file"])
+        raise ProfileError(path, [Problem("", None, "no such profile file")])
     found = load_profiles(path)
     if len(found) != 1:
-        raise ProfileError([f"{path}: holds {len(found)} profiles ({', '.join(found)}); "
-                            "a meter's own profile file holds exactly one"])
+        raise ProfileError(path, [Problem("", None, f"holds {len(found)} profiles "
+                                          f"({', '.join(found)}); a meter's own profile file "
+                                          "holds exactly one")])
     return next(iter(found.values()))
 
 
