@@ -68,9 +68,9 @@ def invalid(reason: str, expected: str | None = None) -> PydanticCustomError:
     return PydanticCustomError("invalid", "{reason}", {"reason": reason, "expected": expected})
 
 
-def refused(message: str, at: str | None = None) -> PydanticCustomError:
-    """A value refused with a message of its own; `at`: the key it is about, inside the
-    model whose validator raises it."""
+def refused(message: str, at: str | Key | None = None) -> PydanticCustomError:
+    """A value refused with a message of its own; `at`: the key (or key path) it is about,
+    inside the model whose validator raises it."""
     return PydanticCustomError("refused", "{message}", {"message": message, "at": at})
 
 
@@ -320,7 +320,8 @@ def _translate(error: Any, data: Any, schema: type[BaseModel], found: Report) ->
     loc = tuple(error["loc"])
     context = error.get("ctx") or {}
     if error["type"] == "refused" and context.get("at"):
-        loc = (*loc, context["at"])
+        at = context["at"]
+        loc = (*loc, *((at,) if isinstance(at, str) else at))
     if error.get("input") is BROKEN:
         return
     key, node = [], data

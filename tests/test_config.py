@@ -641,5 +641,5 @@ def test_a_malformed_own_register_map_names_its_file_and_line(tmp_path):
     [problem] = error.problems
     assert problem.key == "positions[2].profile"
     own = tmp_path / "models" / "my-map.yaml"
-    assert f"{own}:{line_of(bad_map, 'table: inputs')}: registers.voltage.table: register " \
-           "map my-map: register 'voltage': table 'inputs' is not one of" in problem.message
+    assert f"{own}:{line_of(bad_map, 'table: inputs')}: registers.voltage.table: got " \
+           "'inputs'; expected one of input, holding" in problem.message

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import time
 
-import attrs
 import pytest
 
 from meterrig import rig as rigs
@@ -422,6 +421,6 @@ def test_the_bench_refuses_a_delay_shorter_than_t35(tmp_path):
 
 def test_the_bench_refuses_a_polyphase_map(tmp_path, monkeypatch):
     monkeypatch.setattr(sim_meters, "register_map",
-                        lambda name: attrs.evolve(register_map(name), phases=3))
+                        lambda name: register_map(name).model_copy(update={"phases": 3}))
     with pytest.raises(SimulationError, match="3-phase meter; the simulated bench's physics"):
         SimulatedBench(rig_file(tmp_path))

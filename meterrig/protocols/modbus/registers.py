@@ -12,13 +12,13 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
-import attrs
-import yaml
+from pydantic import Field, ValidationInfo, model_validator
 from pymodbus.client.mixin import ModbusClientMixin
 
-from ...yamllines import DataFileError, LinedFile, looks_like_path
+from ...datafile import DataFileError, Schema, read, refused, report, settle
+from ...yamllines import looks_like_path
 from .pdu import READ_HOLDING, READ_INPUT
 
 DATATYPES = {
@@ -33,41 +33,49 @@ QUANTITIES = ("voltage", "current", "active power", "apparent power", "reactive 
               "power factor", "frequency", "import energy", "export energy", "total energy")
 SETTINGS = ("device id", "baud rate", "parity", "serial number")
 APPLIES = ("immediately", "after restart")
-MAP_KEYS = ("description", "source", "phases", "pairs", "word_order", "registers")
 # What a declared accuracy is a percentage of. Eastron manuals give % of range maximum or of
 # nominal, not of reading (../shared/spec/modbus-meter.md).
 ACCURACY_BASES = ("reading", "nominal", "range maximum")
 POWERS = ("active power", "apparent power", "reactive power")
 
 
-class MapError(ValueError):
-    """A register map file that does not describe a meter consistently; `key` is where in the
-    file (("registers", NAME, FIELD)), for the line of a user's map file."""
-
-    def __init__(self, message: str, key: tuple[str, ...] = ()) -> None:
-        super().__init__(message)
-        self.key = key
+class MapError(DataFileError):
+    """A register map file that does not describe a meter consistently (FILE:LINE: KEY)."""
 
 
-@attrs.frozen
-class Register:
-    name: str
-    table: str  # input | holding
-    address: int  # PDU address (0-based)
-    type: str  # float32 | uint32 | int32 | uint16 | int16
+class Register(Schema):
+    name: str = ""  # its key under registers:
+    table: Literal[tuple(TABLES)]
+    address: int = Field(ge=0, le=0xFFFF)  # PDU address (0-based)
+    type: Literal[tuple(DATATYPES)]
     unit: str = ""
     scale: float = 1.0  # engineering value = raw value × scale
-    word_order: str = "big"  # big: high word first
-    quantity: str | None = None  # what it measures (QUANTITIES)
+    # big: high word first; left out in a map file: the map's word_order
+    word_order: Literal["big", "little"] = "big"
+    quantity: Literal[QUANTITIES] | None = None  # what it measures
     phase: int | None = None  # 1-3 on a polyphase meter; None for a single-phase or total value
-    accuracy_percent: float | None = None  # the maker's declared accuracy, % of accuracy_of
-    accuracy_of: str = "reading"  # reading | nominal | range maximum (ACCURACY_BASES)
+    accuracy_percent: float | None = Field(None, gt=0)  # the maker's, % of accuracy_of
+    accuracy_of: Literal[ACCURACY_BASES] = "reading"
     range_maximum: float | None = None  # the top of the measuring range, in `unit`
-    setting: str | None = None  # what it configures (SETTINGS)
+    setting: Literal[SETTINGS] | None = None  # what it configures
     writable: bool = False
-    codes: dict[int, Any] = attrs.field(factory=dict)  # setting code -> meaning (9600, "8E1")
-    allowed: tuple[int, int] | None = None  # a setting's valid range, when it is not coded
-    applies: str = "immediately"  # when a written setting takes effect
+    codes: dict[int, Any] = {}  # setting code -> meaning (9600, "8E1")
+    # A setting's valid range, when it is not coded.
+    allowed: tuple[int, int] | None = Field(None, strict=False)
+    applies: Literal[APPLIES] = "immediately"  # when a written setting takes effect
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Register:
+        if self.writable and self.table != "holding":
+            raise refused("only holding registers can be written", at="writable")
+        if (self.accuracy_of == "range maximum") != (self.range_maximum is not None):
+            raise refused("range_maximum goes with accuracy_of: range maximum, and only with it",
+                          at="range_maximum")
+        if self.accuracy_of == "nominal" and self.quantity not in (
+                *POWERS, "voltage", "current", "frequency", "power factor"):
+            raise refused(f"{self.quantity} has no nominal value in the rating",
+                          at="accuracy_of")
+        return self
 
     @property
     def function(self) -> int:
@@ -112,14 +120,45 @@ class Register:
         raise KeyError(f"{self.name}: no code for {meaning!r}; it knows {self.codes}")
 
 
-@attrs.frozen
-class RegisterMap:
-    name: str
-    description: str
-    source: str
-    phases: int
-    pairs: bool  # values only in even-aligned pairs: an odd start or count is refused (02)
-    registers: dict[str, Register]
+class RegisterMap(Schema):
+    name: str = ""  # the map's: its file's name
+    description: Annotated[str, Field(min_length=1)]
+    source: Annotated[str, Field(min_length=1)]  # where the layout comes from
+    phases: int = Field(1, ge=1, le=3)
+    pairs: bool = False  # values only in even-aligned pairs: an odd start or count is refused (02)
+    word_order: Literal["big", "little"] = "big"  # its registers', unless they say
+    registers: dict[str, Register] = Field(
+        min_length=1, description="a mapping of register name to register")
+
+    @model_validator(mode="after")
+    def _layout(self, info: ValidationInfo) -> RegisterMap:
+        found = report(info)
+
+        def problem(name: str, key: str, message: str) -> None:
+            if found is None:
+                raise refused(message, at=("registers", name, key))
+            found.add(("registers", name, key), message)
+
+        registers = {name: r.model_copy(update={
+            "name": name, "word_order": r.word_order if "word_order" in r.model_fields_set
+            else self.word_order}) for name, r in self.registers.items()}
+        for register in registers.values():
+            if self.pairs and register.address % 2:
+                problem(register.name, "address", f"{register.name} at {register.address:04X} "
+                        "is odd, but the map reads in even-aligned pairs")
+            # Phases are numbered on a polyphase map only; a single-phase map's values have none.
+            if register.phase is not None and (self.phases == 1
+                                               or not 1 <= register.phase <= self.phases):
+                problem(register.name, "phase", f"{register.name} is on phase {register.phase}, "
+                        f"but the map has {self.phases} phase(s)")
+            for other in registers.values():
+                if other is not register and other.function == register.function \
+                        and set(other.addresses) & set(register.addresses):
+                    problem(register.name, "address", f"{register.name} and {other.name} "
+                            "overlap")
+                    break
+        settle(self, registers=registers)
+        return self
 
     def __getitem__(self, name: str) -> Register:
         try:
@@ -170,81 +209,11 @@ class RegisterMap:
         return next(a for a in range(0x0100, 0xFFFE, 2) if a not in taken and a + 1 not in taken)
 
 
-def _register(map_name: str, name: str, data: dict, defaults: dict) -> Register:
-    where = f"register map {map_name}: register {name!r}"
-    known = {f.name for f in attrs.fields(Register)} - {"name"}
-    at = ("registers", name)
-    if not isinstance(data, dict):
-        raise MapError(f"{where}: a register is a mapping of its keys ({sorted(known)})", at)
-    unknown = set(data) - known
-    if unknown:
-        raise MapError(f"{where}: unknown keys {sorted(unknown)}; known: {sorted(known)}",
-                       (*at, sorted(unknown)[0]))
-    fields = {**defaults, **data}
-    if "codes" in fields:
-        fields["codes"] = {int(k): v for k, v in fields["codes"].items()}
-    if "allowed" in fields:
-        fields["allowed"] = tuple(fields["allowed"])
-    try:
-        register = Register(name=name, **fields)
-    except TypeError as exc:  # a key it cannot do without: table, address, type
-        raise MapError(f"{where}: {exc}".replace("__init__() ", ""), at) from None
-    for field, value, choices in (("table", register.table, TABLES),
-                                  ("type", register.type, DATATYPES),
-                                  ("word_order", register.word_order, ("big", "little")),
-                                  ("quantity", register.quantity, (None, *QUANTITIES)),
-                                  ("setting", register.setting, (None, *SETTINGS)),
-                                  ("applies", register.applies, APPLIES),
-                                  ("accuracy_of", register.accuracy_of, ACCURACY_BASES)):
-        if value not in choices:
-            raise MapError(f"{where}: {field} {value!r} is not one of {list(choices)}",
-                           (*at, field))
-    if register.writable and register.table != "holding":
-        raise MapError(f"{where}: only holding registers can be written", (*at, "writable"))
-    if (register.accuracy_of == "range maximum") != (register.range_maximum is not None):
-        raise MapError(f"{where}: range_maximum goes with accuracy_of: range maximum, and only "
-                       "with it", (*at, "range_maximum"))
-    if register.accuracy_of == "nominal" and register.quantity not in (
-            *POWERS, "voltage", "current", "frequency", "power factor"):
-        raise MapError(f"{where}: {register.quantity} has no nominal value in the rating",
-                       (*at, "accuracy_of"))
-    return register
-
-
-def load_map(name: str, text: str) -> RegisterMap:
-    data = yaml.safe_load(text)
-    if not isinstance(data, dict) or not isinstance(data.get("registers"), dict):
-        raise MapError(f"register map {name}: a map is a mapping with keys {list(MAP_KEYS)}, "
-                       "its registers a mapping of name to register")
-    unknown = set(data) - set(MAP_KEYS)
-    if unknown:
-        raise MapError(f"register map {name}: unknown keys {sorted(unknown)}; known: "
-                       f"{list(MAP_KEYS)}", (sorted(unknown)[0],))
-    missing = [key for key in ("description", "source") if key not in data]
-    if missing:
-        raise MapError(f"register map {name}: missing key {missing[0]!r}")
-    defaults = {"word_order": data.get("word_order", "big")}
-    registers = {n: _register(name, n, r, defaults) for n, r in data["registers"].items()}
-    result = RegisterMap(name=name, description=data["description"], source=data["source"],
-                         phases=data.get("phases", 1), pairs=data.get("pairs", False),
-                         registers=registers)
-    for register in registers.values():
-        if result.pairs and register.address % 2:
-            raise MapError(f"register map {name}: {register.name} at {register.address:04X} is "
-                           "odd, but the map reads in even-aligned pairs",
-                           ("registers", register.name, "address"))
-        # Phases are numbered on a polyphase map only; a single-phase map's values have none.
-        if register.phase is not None and (result.phases == 1
-                                           or not 1 <= register.phase <= result.phases):
-            raise MapError(f"register map {name}: {register.name} is on phase {register.phase}, "
-                           f"but the map has {result.phases} phase(s)",
-                           ("registers", register.name, "phase"))
-        for other in registers.values():
-            if other is not register and other.function == register.function \
-                    and set(other.addresses) & set(register.addresses):
-                raise MapError(f"register map {name}: {register.name} and {other.name} overlap",
-                               ("registers", register.name, "address"))
-    return result
+def load_map(name: str, text: str | None = None, path: Path | None = None) -> RegisterMap:
+    """A register map named `name`, from `text` or its file; MapError names FILE:LINE."""
+    found = read(path or Path(name), RegisterMap, what="register map", error=MapError,
+                 text=text)
+    return found.model_copy(update={"name": name})
 
 
 def _maps_dir():
@@ -254,15 +223,7 @@ def _maps_dir():
 @cache
 def map_file(path: str | Path) -> RegisterMap:
     """A user's own register map file (the schema of maps/*.yaml); MapError names FILE:LINE."""
-    path = Path(path)
-    try:
-        file = LinedFile(path)
-    except DataFileError as error:
-        raise MapError(str(error)) from None
-    try:
-        return load_map(path.stem, path.read_text(encoding="utf-8"))
-    except MapError as error:
-        raise MapError(f"{file.where(error.key)}: {error}", error.key) from None
+    return load_map(Path(path).stem, path=Path(path))
 
 
 @cache
@@ -273,7 +234,7 @@ def register_map(name: str) -> RegisterMap:
     path = _maps_dir().joinpath(f"{name}.yaml")
     if not path.is_file():
         raise KeyError(f"no register map {name!r}; known: {', '.join(map_names())}")
-    return load_map(name, path.read_text())
+    return load_map(name, path.read_text(encoding="utf-8"), Path(str(path)))
 
 
 # Setting codes index a maker's short table (baud rates, parities); a code at or above this
