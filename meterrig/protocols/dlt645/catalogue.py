@@ -9,11 +9,13 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import attrs
-import yaml
+from pydantic import BeforeValidator, ValidationInfo, field_validator, model_validator
+from pydantic import Field as Key
 
+from ...datafile import Schema, invalid, read, refused, report, settle
 from .frame import CENTURY, from_bcd, to_bcd
 
 CATALOGUE_PATH = Path(__file__).with_name("catalogue.yaml")
@@ -343,24 +345,9 @@ class Catalogue(Mapping[int, DataItem]):
 
     @classmethod
     def load(cls, path: Path) -> Catalogue:
-        """Read a catalogue YAML: di_length, axes, then sections each with a source and items.
-
-        An item whose DI has {axis} in a byte is a family: one item per value of the axis
-        (its name's {axis} takes the value's name), and, for an axis with a `block` name, the
-        DI with FF in that byte, which reads the block of all of them."""
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-        di_length = doc["di_length"]
-        axes = {name: _Axis.from_data(name, data) for name, data in doc.get("axes", {}).items()}
-        items = []
-        for section in doc["sections"]:
-            if not section.get("source"):
-                raise ValueError(f"{path.name}: a section has no source")
-            for entry in section["items"]:
-                try:
-                    items += _expand(dict(entry, di_length=di_length), axes)
-                except (KeyError, TypeError, ValueError) as exc:
-                    raise ValueError(f"{path.name}: item {entry.get('di')!r}: {exc}") from None
-        return cls(items, di_length)
+        """Read a catalogue YAML (CatalogueFile); ValueError lists its problems as FILE:LINE."""
+        catalogue = read(path, CatalogueFile, what="catalogue")
+        return cls(catalogue.items, catalogue.di_length)
 
     def __getitem__(self, di: int) -> DataItem:
         try:
@@ -378,40 +365,104 @@ class Catalogue(Mapping[int, DataItem]):
         return len(self._items)
 
 
-@attrs.frozen
-class _Axis:
-    """How one DI byte varies within a family: its values (hex byte range), their names, and
-    the name of the block that FF in that byte reads (None: no block)."""
+class Axis(Schema):
+    """How one DI byte varies within a family: its values (a hex byte range, "00-3F"), their
+    names, and the name of the block that FF in that byte reads (None: no block)."""
 
-    name: str
-    values: tuple[int, ...]
-    names: dict[int, str]  # value -> name; other values are named by `other`
-    other: str  # "tariff {n}": n is the value in decimal
-    block: str | None
+    values: tuple[int, ...] = Key(description='a hex byte range, e.g. "00-3F"')
+    # value (hex byte) -> name; other values are named by `other`
+    names: dict[Annotated[int, BeforeValidator(lambda v: _byte(v))], str] = {}
+    other: str = "{n}"  # "tariff {n}": n is the value in decimal
+    block: str | None = None
 
+    @field_validator("values", mode="before")
     @classmethod
-    def from_data(cls, name: str, data: dict) -> _Axis:
-        first, last = (int(v, 16) for v in data["values"].split("-"))
-        return cls(name, tuple(range(first, last + 1)),
-                   {int(k, 16): v for k, v in data.get("names", {}).items()},
-                   data.get("other", "{n}"), data.get("block"))
+    def _range(cls, text: Any) -> tuple[int, ...]:
+        first, _, last = str(text).partition("-")
+        return tuple(range(_byte(first), _byte(last) + 1))
 
     def label(self, value: int) -> str:
         return self.names.get(value, self.other.format(n=value))
 
 
+def _byte(text: Any) -> int:
+    if isinstance(text, str) and re.fullmatch("[0-9A-Fa-f]{2}", text):
+        return int(text, 16)
+    raise invalid(f"got {text!r}", "a byte as 2 hex digits, in quotes")
+
+
+class Entry(Schema):
+    """One catalogue entry: a data item, or a family of them (see Catalogue.load)."""
+
+    di: str = Key(pattern=r"^([0-9A-F]{2}|\{\w+\})+$",
+                    description="8 (2007) or 4 (1997) hex digits, in quotes; {axis} for a byte "
+                                "that varies")
+    name: str
+    format: str
+    unit: str
+    length: int = Key(ge=0)
+    signed: bool
+    block: int | None = Key(None, ge=1)
+    encoding: Literal[ENCODINGS] = "bcd"
+    parts: tuple[str, ...] = Key((), strict=False)
+    block_axis: str | None = None
+
+
+class Section(Schema):
+    source: str = Key(min_length=1)  # where its items come from
+    items: list[Entry] = Key(min_length=1)
+
+
+class CatalogueFile(Schema):
+    """A catalogue YAML: di_length, axes, shapes (anchors that entries merge), then sections,
+    each with a source and items. An item whose DI has {axis} in a byte is a family: one item
+    per value of the axis (its name's {axis} takes the value's name), and, for an axis with a
+    `block` name, the DI with FF in that byte, which reads the block of all of them."""
+
+    di_length: Literal[2, 4]
+    axes: dict[str, Axis] = {}
+    shapes: dict[str, Any] = {}  # only for YAML anchors
+    sections: list[Section] = Key(min_length=1)
+
+    items: list[DataItem] = Key([], exclude=True)  # every entry expanded, set when read
+
+    @model_validator(mode="after")
+    def _expandable(self, info: ValidationInfo) -> CatalogueFile:
+        found, seen, expanded = report(info), set(), []
+        for s, section in enumerate(self.sections):
+            for i, entry in enumerate(section.items):
+                try:
+                    items = _expand(entry, self.axes, self.di_length)
+                except (KeyError, ValueError) as exc:
+                    message = f"item {entry.di!r}: {exc}"
+                    if found is None:
+                        raise refused(message, at=("sections", s, "items", i)) from None
+                    found.add(("sections", s, "items", i), message)
+                    continue
+                expanded += items
+                for item in items:
+                    if item.di in seen and found is not None:
+                        found.add(("sections", s, "items", i, "di"),
+                                  f"DI {format_di(item.di, self.di_length)} is in the "
+                                  "catalogue twice")
+                    seen.add(item.di)
+        settle(self, items=expanded)
+        return self
+
+
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
-def _expand(entry: dict, axes: dict[str, _Axis]) -> list[DataItem]:
+def _expand(data: Entry, axes: Mapping[str, Axis], di_length: int) -> list[DataItem]:
     """The items of one catalogue entry: itself, or every member of its family."""
-    template = entry.pop("di")
+    template = data.di
+    entry = {**data.model_dump(exclude={"di"}), "di_length": di_length}
     byte_axes = []  # (byte index from the left, axis)
     text, index = template, 0
     while text:
         match = _PLACEHOLDER.match(text)
         if match:
-            byte_axes.append((index, axes[match.group(1)]))
+            byte_axes.append((index, match.group(1), axes[match.group(1)]))
             text = text[match.end():]
         else:
             text = text[2:]
@@ -426,22 +477,22 @@ def _expand(entry: dict, axes: dict[str, _Axis]) -> list[DataItem]:
         return entry["name"].format(**labels)
 
     items = []
-    choices = [[(axis.name, v) for v in axis.values] for _, axis in byte_axes]
+    choices = [[(name, v) for v in axis.values] for _, name, axis in byte_axes]
     for combination in itertools.product(*choices):
         values = dict(combination)
         labels = {name: axes[name].label(v) for name, v in values.items()}
         items.append(DataItem(di=di_of(values), **dict(entry, name=name_of(labels))))
     # FF in one axis' byte, every other axis at each of its values: the block of siblings.
-    for _, axis in byte_axes:
+    for _, name, axis in byte_axes:
         if axis.block is None:
             continue
-        others = [c for (_, a), c in zip(byte_axes, choices, strict=True) if a is not axis]
+        others = [c for (_, n, _), c in zip(byte_axes, choices, strict=True) if n != name]
         for combination in itertools.product(*others):
-            values = dict(combination, **{axis.name: 0xFF})
-            labels = {name: axes[name].label(v) for name, v in combination}
-            labels[axis.name] = f"{axis.block} (block)"
+            values = dict(combination, **{name: 0xFF})
+            labels = {n: axes[n].label(v) for n, v in combination}
+            labels[name] = f"{axis.block} (block)"
             items.append(DataItem(di=di_of(values), **dict(
-                entry, name=name_of(labels), block=len(axis.values), block_axis=axis.name)))
+                entry, name=name_of(labels), block=len(axis.values), block_axis=name)))
     return items
 
 
