@@ -11,13 +11,15 @@ import string
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import attrs
-import yaml
+from pydantic import BeforeValidator, Field, ValidationInfo, model_validator
+
+from ..datafile import DataFileError, Problem, Schema, invalid, read, refused, report, show, suggest
+from ..yamllines import looks_like_path
 
 KINDS = ("source", "reference", "error-calculator")
-TOP_KEYS = ("model", "kind", "termination", "commands", "queries")
 DEFAULT_TERMINATION = "\n"
 
 # Every format field a template may use, with a sample of the type the driver passes, so a
@@ -114,32 +116,104 @@ NEEDS: dict[str, dict[str, dict[str, Need]]] = {
 ERROR_QUERY = Need(parses=("str",), required=False)
 
 
-class CommandMapError(Exception):
+class CommandMapError(DataFileError):
     """A command map that cannot be used; the message names the file and every bad key."""
 
 
-@attrs.frozen
-class Query:
+class Query(Schema):
     template: str
-    parse: str
+    parse: Literal[tuple(PARSERS)]
 
     def parse_reply(self, reply: str) -> Any:
         return PARSERS[self.parse](reply)
 
 
-@attrs.frozen
-class CommandMap:
-    path: Path
-    model: str
-    kind: str
-    read_termination: str
-    write_termination: str
-    commands: dict[str, str]
-    queries: dict[str, Query]
+class Termination(Schema):
+    read: str = Field(DEFAULT_TERMINATION, min_length=1)
+    write: str = Field(DEFAULT_TERMINATION, min_length=1)
+
+
+def _termination(value: Any) -> Any:
+    if value is None:
+        return {}
+    if isinstance(value, str) and value:
+        return {"read": value, "write": value}
+    if isinstance(value, dict):
+        return value
+    raise invalid(f"got {show(value)}")
+
+
+class CommandMap(Schema):
+    path: Path = Path()  # the map file's, set when read
+    model: str = Field(min_length=1, description="the instrument model, as text")
+    kind: Literal[KINDS]
+    termination: Annotated[Termination, BeforeValidator(_termination)] = Field(
+        Termination(), description='a non-empty string for both directions (e.g. "\\n"), or '
+                                   "{read: ..., write: ...}")
+    commands: dict[str, str] = Field(
+        {}, description='a mapping of name -> template, e.g. "SOUR:VOLT {voltage:.3f}"')
+    queries: dict[str, Query] = {}
+
+    @model_validator(mode="after")
+    def _what_the_driver_needs(self, info: ValidationInfo) -> CommandMap:
+        found = report(info)
+
+        def problem(key: tuple[str, ...], message: str) -> None:
+            if found is None:
+                raise refused(message, at=key)
+            found.add(key, message)
+
+        needs = NEEDS[self.kind]
+        for section, given, known in (("commands", self.commands, needs["commands"]),
+                                      ("queries", self.queries,
+                                       {**needs["queries"], "error": ERROR_QUERY})):
+            for name, need in known.items():
+                if need.required and name not in given:
+                    problem((section, name), f"missing: a {self.kind} needs it")
+            for name, value in given.items():
+                if name not in known:
+                    problem((section, name), f"unknown name{suggest(name, known)}; a "
+                                             f"{self.kind} has {', '.join(known)}")
+                    continue
+                template = value if section == "commands" else value.template
+                where = (section, name) if section == "commands" else (section, name, "template")
+                wrong = _template_problem(template, known[name])
+                if wrong:
+                    problem(where, wrong)
+                if section == "queries" and value.parse not in known[name].parses:
+                    problem((section, name, "parse"), f"{value.parse!r}: the driver reads this "
+                                                      f"reply as {' or '.join(known[name].parses)}")
+        return self
+
+    @property
+    def read_termination(self) -> str:
+        return self.termination.read
+
+    @property
+    def write_termination(self) -> str:
+        return self.termination.write
 
     @property
     def name(self) -> str:
         return self.path.stem
+
+
+def _template_problem(template: str, need: Need) -> str | None:
+    """What is wrong with a command's or query's template, if anything."""
+    try:
+        fields = [field for _, field, _, _ in string.Formatter().parse(template)
+                  if field is not None]
+    except ValueError as exc:
+        return f"not a valid template: {exc}"
+    unknown = [field for field in fields if field not in need.fields]
+    if unknown:
+        allowed = ", ".join(f"{{{field}}}" for field in need.fields) or "no fields"
+        return f"unknown field {', '.join(map(repr, unknown))}; it can use {allowed}"
+    try:
+        template.format(**{field: FIELD_SAMPLES[field] for field in need.fields})
+    except (ValueError, TypeError) as exc:
+        return f"cannot be formatted: {exc}"
+    return None
 
 
 def shipped_maps() -> list[str]:
@@ -154,126 +228,16 @@ def _maps_dir() -> Any:
 def load_map(name_or_path: str | Path) -> CommandMap:
     """A shipped map by name ("generic-scpi-source"), or a lab's map file by path."""
     text = str(name_or_path)
-    if text.endswith((".yaml", ".yml")) or "/" in text:
+    if looks_like_path(text):
         path = Path(text)
         if not path.is_file():
-            raise CommandMapError(f"{path}: no such command map file")
+            raise CommandMapError(path, [Problem("", None, "no such command map file")])
     else:
         entry = _maps_dir().joinpath(f"{text}.yaml")
         if not entry.is_file():
-            raise CommandMapError(f"no command map named {text!r}; shipped maps: "
-                                  f"{', '.join(shipped_maps())} (or give the path of a .yaml file)")
+            raise CommandMapError(Path(text), [Problem("", None, (
+                f"no command map named {text!r}; shipped maps: {', '.join(shipped_maps())} "
+                "(or give the path of a .yaml file)"))])
         path = Path(str(entry))
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise CommandMapError(f"{path}: not valid YAML: {exc}") from exc
-    return _Checker(path).command_map(data)
-
-
-class _Checker:
-    """Reads one map, collecting every problem as `FILE: KEY: what is wrong`."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.problems: list[str] = []
-
-    def problem(self, key: str, what: str) -> None:
-        self.problems.append(f"{self.path}: {key}: {what}")
-
-    def command_map(self, data: Any) -> CommandMap:
-        if not isinstance(data, dict):
-            raise CommandMapError(f"{self.path}: a command map is a mapping of "
-                                  f"{', '.join(TOP_KEYS)}")
-        for key in data:
-            if key not in TOP_KEYS:
-                self.problem(str(key), f"unknown key; a map has {', '.join(TOP_KEYS)}")
-        model = data.get("model")
-        if not isinstance(model, str) or not model.strip():
-            self.problem("model", "required: the instrument model, as text")
-        kind = data.get("kind")
-        if kind not in KINDS:
-            self.problem("kind", f"{kind!r} is not one of {', '.join(KINDS)}")
-            raise CommandMapError("\n".join(self.problems))
-        read_termination, write_termination = self.termination(data.get("termination"))
-        needs = NEEDS[kind]
-        commands = self.section(data, "commands", needs["commands"], self.command)
-        queries = self.section(data, "queries", {**needs["queries"], "error": ERROR_QUERY},
-                               self.query)
-        if self.problems:
-            raise CommandMapError("\n".join(self.problems))
-        return CommandMap(path=self.path, model=model, kind=kind,
-                          read_termination=read_termination, write_termination=write_termination,
-                          commands=commands, queries=queries)
-
-    def termination(self, value: Any) -> tuple[str, str]:
-        if value is None:
-            return DEFAULT_TERMINATION, DEFAULT_TERMINATION
-        if isinstance(value, str) and value:
-            return value, value
-        if isinstance(value, dict):
-            for key in value:
-                if key not in ("read", "write"):
-                    self.problem(f"termination.{key}", "unknown key; termination has read, write")
-            ends = [value.get(key, DEFAULT_TERMINATION) for key in ("read", "write")]
-            if all(isinstance(end, str) and end for end in ends):
-                return ends[0], ends[1]
-        self.problem("termination", 'a non-empty string for both directions (e.g. "\\n"), '
-                                    "or {read: ..., write: ...}")
-        return DEFAULT_TERMINATION, DEFAULT_TERMINATION
-
-    def section(self, data: dict, section: str, needs: dict[str, Need],
-                read: Callable[[str, Any, Need], Any]) -> dict[str, Any]:
-        entries = data.get(section) or {}
-        if not isinstance(entries, dict):
-            self.problem(section, "a mapping of name -> template")
-            return {}
-        for name, need in needs.items():
-            if need.required and name not in entries:
-                self.problem(f"{section}.{name}", f"missing: a {data['kind']} needs it")
-        known = {}
-        for name, value in entries.items():
-            if name not in needs:
-                self.problem(f"{section}.{name}", f"unknown name; a {data['kind']} has "
-                                                  f"{', '.join(needs)}")
-            else:
-                known[name] = read(f"{section}.{name}", value, needs[name])
-        return known
-
-    def command(self, key: str, value: Any, need: Need) -> str:
-        if not isinstance(value, str):
-            self.problem(key, "a template string, e.g. \"SOUR:VOLT {voltage:.3f}\"")
-            return ""
-        self.template(key, value, need)
-        return value
-
-    def query(self, key: str, value: Any, need: Need) -> Query:
-        if not isinstance(value, dict) or not isinstance(value.get("template"), str):
-            self.problem(key, "a mapping {template: ..., parse: ...}")
-            return Query("", "str")
-        for extra in value.keys() - {"template", "parse"}:
-            self.problem(f"{key}.{extra}", "unknown key; a query has template, parse")
-        self.template(f"{key}.template", value["template"], need)
-        parse = value.get("parse")
-        if parse not in need.parses:
-            self.problem(f"{key}.parse", f"{parse!r}: the driver reads this reply as "
-                                         f"{' or '.join(need.parses)}")
-        return Query(value["template"], parse)
-
-    def template(self, key: str, template: str, need: Need) -> None:
-        try:
-            fields = [field for _, field, _, _ in string.Formatter().parse(template)
-                      if field is not None]
-        except ValueError as exc:
-            self.problem(key, f"not a valid template: {exc}")
-            return
-        unknown = [field for field in fields if field not in need.fields]
-        if unknown:
-            allowed = ", ".join(f"{{{field}}}" for field in need.fields) or "no fields"
-            self.problem(key, f"unknown field {', '.join(map(repr, unknown))}; it can use "
-                              f"{allowed}")
-            return
-        try:
-            template.format(**{field: FIELD_SAMPLES[field] for field in need.fields})
-        except (ValueError, TypeError) as exc:
-            self.problem(key, f"cannot be formatted: {exc}")
+    found = read(path, CommandMap, what="command map", error=CommandMapError)
+    return found.model_copy(update={"path": path})
