@@ -1,14 +1,73 @@
-"""Spec tables and limits as data (YAML beside this file), each with its source."""
+"""Spec tables and limits as data (YAML beside this file), each with its source.
+
+Every table is read by the data-file reader against a schema that refuses a limit without its
+source (each section of a standard's table, each rig tolerance) and a rig tolerance whose
+numbers carry no unit (in the tolerance's name or the value's key: `_s`, `_ms`, ...)."""
 
 from __future__ import annotations
 
 from functools import cache
 from importlib import resources
+from pathlib import Path
+from typing import Any
 
-import yaml
+from pydantic import ConfigDict, Field, RootModel, ValidationInfo, model_validator
+
+from ..datafile import Schema, read, refused, report
+
+# What a number's key (or its tolerance's name) ends with to say its unit.
+UNIT_SUFFIXES = ("_s", "_ms", "_min", "_pulses", "_percent")
+
+
+class Section(Schema):
+    """A part of a table: its values (any keys) and where they come from."""
+
+    model_config = ConfigDict(extra="allow")
+    source: str = Field(min_length=1, description="where the values come from, as text")
+
+
+class StandardTable(Schema):
+    """A standard's numbers (dlt645-2007.yaml, iec62053-21.yaml, ...): sections with sources."""
+
+    model_config = ConfigDict(extra="allow")
+    __pydantic_extra__: dict[str, Section] = Field(init=False)
+    standard: str = Field(min_length=1)
+    classes: list[str] = []
+
+
+class Tolerances(RootModel[dict[str, Section]]):
+    """rig-tolerances.yaml: the rig's own figures, each with why (source) and a unit."""
+
+    model_config = ConfigDict(strict=True)
+
+    @model_validator(mode="after")
+    def _units(self, info: ValidationInfo) -> Tolerances:
+        found = report(info)
+        for name, tolerance in self.root.items():
+            for key, value in (tolerance.model_extra or {}).items():
+                if isinstance(value, int | float) and not isinstance(value, bool) \
+                        and not (name.endswith(UNIT_SUFFIXES) or key.endswith(UNIT_SUFFIXES)):
+                    message = (f"{value!r} has no unit: end the tolerance's name or this key "
+                               f"with one of {', '.join(UNIT_SUFFIXES)}")
+                    if found is None:
+                        raise refused(message, at=(name, key))
+                    found.add((name, key), message)
+        return self
+
+
+class Clauses(RootModel[dict[str, dict[str, str]]]):
+    """clauses.yaml: protocol -> clause key -> the clause text its suites cite."""
+
+    model_config = ConfigDict(strict=True)
+
+
+SCHEMAS: dict[str, type[Any]] = {"clauses": Clauses, "rig-tolerances": Tolerances}
 
 
 @cache
 def table(name: str) -> dict:
-    """The parsed YAML table `name`.yaml of this package."""
-    return yaml.safe_load(resources.files(__package__).joinpath(f"{name}.yaml").read_text())
+    """The YAML table `name`.yaml of this package, checked by its schema (FILE:LINE errors)."""
+    entry = resources.files(__package__).joinpath(f"{name}.yaml")
+    found = read(Path(str(entry)), SCHEMAS.get(name, StandardTable), what="limits table",
+                 text=entry.read_text(encoding="utf-8"))
+    return found.model_dump(exclude_unset=True)
