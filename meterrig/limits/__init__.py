@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ConfigDict, Field, RootModel, ValidationInfo, model_validator
 
-from ..datafile import Schema, read, refused, report
+from ..datafile import Schema, read, refused, report, suggest
 
 # What a number's key (or its tolerance's name) ends with to say its unit.
 UNIT_SUFFIXES = ("_s", "_ms", "_min", "_pulses", "_percent")
@@ -24,6 +24,17 @@ class Section(Schema):
 
     model_config = ConfigDict(extra="allow")
     source: str = Field(min_length=1, description="where the values come from, as text")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _misspelt_source(cls, data: Any) -> Any:
+        # Any key is allowed beside `source`: one that looks like it is its misspelling.
+        if isinstance(data, dict) and "source" not in data:
+            for key in data:
+                if suggest(str(key), ["source"]):
+                    raise refused(f"unknown key {key!r} (did you mean 'source'?); a section "
+                                  "needs its source", at=str(key))
+        return data
 
 
 class StandardTable(Schema):
