@@ -34,6 +34,7 @@ from .datafile import (
     Report,
     Schema,
     invalid,
+    looks_like_path,
     read,
     refused,
     report,
@@ -43,7 +44,6 @@ from .datafile import (
 )
 from .protocols import registry
 from .secrets import Secret, register
-from .yamllines import looks_like_path
 
 __all__ = ["Problem"]  # with the RigFileError it makes: callers take both from here
 

@@ -447,3 +447,8 @@ def _expected(annotation: Any, field: Any) -> str:
     if origin in (list, tuple):
         return "a list"
     return ""
+
+
+def looks_like_path(text: str) -> bool:
+    """A profile or map given as a file (a path) rather than a shipped name."""
+    return text.endswith((".yaml", ".yml")) or "/" in text

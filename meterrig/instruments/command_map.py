@@ -16,8 +16,18 @@ from typing import Annotated, Any, Literal
 import attrs
 from pydantic import BeforeValidator, Field, ValidationInfo, model_validator
 
-from ..datafile import DataFileError, Problem, Schema, invalid, read, refused, report, show, suggest
-from ..yamllines import looks_like_path
+from ..datafile import (
+    DataFileError,
+    Problem,
+    Schema,
+    invalid,
+    looks_like_path,
+    read,
+    refused,
+    report,
+    show,
+    suggest,
+)
 
 KINDS = ("source", "reference", "error-calculator")
 DEFAULT_TERMINATION = "\n"

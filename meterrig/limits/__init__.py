@@ -38,7 +38,7 @@ class Section(Schema):
 
 
 class StandardTable(Schema):
-    """A standard's numbers (dlt645-2007.yaml, iec62053-21.yaml, ...): sections with sources."""
+    """A standard's numbers (iec62053-21.yaml, ...): sections, each with its source."""
 
     model_config = ConfigDict(extra="allow")
     __pydantic_extra__: dict[str, Section] = Field(init=False)

@@ -14,8 +14,16 @@ from typing import Annotated, Any, Literal
 from annotated_types import Ge, Le
 from pydantic import BeforeValidator, ConfigDict, Field, RootModel, model_validator
 
-from ...datafile import DataFileError, Problem, Schema, read, refused, settle, show
-from ...yamllines import looks_like_path
+from ...datafile import (
+    DataFileError,
+    Problem,
+    Schema,
+    looks_like_path,
+    read,
+    refused,
+    settle,
+    show,
+)
 from .catalogue import CATALOGUE, format_di
 from .commands import DI_LENGTH, PASSWORD_LEVEL_MAX
 from .frame import LIMITS

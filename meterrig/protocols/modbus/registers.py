@@ -17,8 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationInfo, model_validator
 from pymodbus.client.mixin import ModbusClientMixin
 
-from ...datafile import DataFileError, Schema, read, refused, report, settle
-from ...yamllines import looks_like_path
+from ...datafile import DataFileError, Schema, looks_like_path, read, refused, report, settle
 from .pdu import READ_HOLDING, READ_INPUT
 
 DATATYPES = {
