@@ -235,7 +235,8 @@ class PositionConfig(Schema):
     @classmethod
     def _registered(cls, protocol: str) -> str:
         if protocol not in registry.specs():
-            raise invalid(f"got {show(protocol)}", "one of " + ", ".join(registry.names()))
+            raise invalid(f"got {show(protocol)}{suggest(protocol, registry.names())}",
+                          "one of " + ", ".join(registry.names()))
         return protocol
 
     @field_validator("address")

@@ -444,6 +444,23 @@ def test_password_is_a_secret_kept_out_of_str_and_repr(tmp_path):
     assert mask("AUTH level 2 password 9D8E7F sent") == "AUTH level 2 password ****** sent"
 
 
+def test_a_wrong_value_from_the_environment_is_not_echoed(tmp_path):
+    text = edit("    parity: E", '    parity: "${BUS_PARITY}"')
+    error = problems(tmp_path, text, environ={**ENV, "BUS_PARITY": "Q7secret"})
+    [problem] = error.problems
+    assert (problem.key, problem.line) == ("buses.rs485-1.parity", line_of(text, "BUS_PARITY"))
+    assert problem.message == "got the value of ${BUS_PARITY}; expected one of N, E, O"
+    assert "Q7secret" not in str(error)
+
+
+def test_an_unknown_protocol_suggests_the_nearest(tmp_path):
+    text = edit("    protocol: dlt645-2007\n    address: \"000000000002\"",
+                "    protocol: dlt645-2070\n    address: \"000000000002\"")
+    [problem] = problems(tmp_path, text).problems
+    assert problem.key == "positions[1].protocol"
+    assert "got 'dlt645-2070' (did you mean 'dlt645-2007'?); expected one of " in problem.message
+
+
 def test_a_literal_dollar_is_written_doubled(tmp_path):
     rig = load_rig(write(tmp_path, edit("name: test bench", 'name: "Bench $$5"')), environ=ENV)
     assert rig.name == "Bench $5"
