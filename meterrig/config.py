@@ -169,6 +169,7 @@ class TimingConfig(Schema):
 
 
 class BusConfig(Schema):
+    FILLED = ("name",)
     name: str = ""  # its key under buses:
     port: Annotated[Text, AfterValidator(_port)] | None = Field(None, description=PORT)
     baudrate: _one_of(*BAUDRATES) = 2400
@@ -265,6 +266,7 @@ class PositionConfig(Schema):
 
 
 class InstrumentConfig(Schema):
+    FILLED = ("name",)
     name: str = ""  # its key under instruments:
     resource: Text | None = Field(None, description=RESOURCE)  # None only on the simulated bench
     driver: Text = Field(description="the name of a command map, e.g. generic-scpi-source")
@@ -272,6 +274,7 @@ class InstrumentConfig(Schema):
 
 
 class SimMeterConfig(Schema):
+    FILLED = ("position",)
     position: int = 0  # its key under simulation.meters
     response_delay_ms: float = Field(40.0, ge=0)
     clock_offset_s: float = 0.0
@@ -280,6 +283,7 @@ class SimMeterConfig(Schema):
 
 
 class SimBusConfig(Schema):
+    FILLED = ("name",)
     name: str = ""  # its key under simulation.buses
     echo: bool = False  # the simulated adapter writes each request back as it leaves
 
@@ -310,6 +314,7 @@ class ClockConfig(Schema):
 
 
 class RigConfig(Schema):
+    FILLED = ("path",)
     path: Path = Path()  # the rig file's, set by load_rig
     name: Text
     clock: Annotated[ClockConfig, OrDefault] = ClockConfig()

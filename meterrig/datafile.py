@@ -18,12 +18,19 @@ import types
 import typing
 from collections.abc import Collection, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import annotated_types
 import attrs
 import yaml
-from pydantic import BaseModel, ConfigDict, RootModel, ValidationError, ValidationInfo
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    RootModel,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from .secrets import ExpansionError, expand
@@ -58,6 +65,19 @@ class Schema(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, validate_by_name=True,
                               validate_by_alias=True, arbitrary_types_allowed=True)
+    # Fields the reader fills in (a bus's name from its key), never written in the file.
+    FILLED: ClassVar[tuple[str, ...]] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_written(cls, data: Any, info: ValidationInfo) -> Any:
+        if report(info) is not None and isinstance(data, dict):
+            for key in cls.FILLED:
+                if key in data:
+                    allowed = _keys(cls)
+                    raise refused(f"unknown key {key!r}{suggest(key, allowed)}; allowed here: "
+                                  + ", ".join(allowed), at=key)
+        return data
 
 
 # --- what validators use ---------------------------------------------------------------------
@@ -409,7 +429,10 @@ def _keys(annotation: Any) -> list[str]:
     bare, _ = _bare(annotation)
     if _is_model(bare) and issubclass(bare, RootModel):
         return _keys(bare.model_fields["root"].annotation)
-    return [f.alias or n for n, f in bare.model_fields.items()] if _is_model(bare) else []
+    if not _is_model(bare):
+        return []
+    return [f.alias or n for n, f in bare.model_fields.items()
+            if n not in getattr(bare, "FILLED", ())]
 
 
 def _expected(annotation: Any, field: Any) -> str:

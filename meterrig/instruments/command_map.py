@@ -154,6 +154,7 @@ def _termination(value: Any) -> Any:
 
 
 class CommandMap(Schema):
+    FILLED = ("path",)
     path: Path = Path()  # the map file's, set when read
     model: str = Field(min_length=1, description="the instrument model, as text")
     kind: Literal[KINDS]

@@ -424,6 +424,7 @@ class CatalogueFile(Schema):
     shapes: dict[str, Any] = {}  # only for YAML anchors
     sections: list[Section] = Key(min_length=1)
 
+    FILLED = ("items",)
     items: list[DataItem] = Key([], exclude=True)  # every entry expanded, set when read
 
     @model_validator(mode="after")

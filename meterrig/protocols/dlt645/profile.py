@@ -55,6 +55,7 @@ def _di(value: Any) -> int:
 
 
 class MeterProfile(Schema):
+    FILLED = ("name",)
     name: str = ""  # its key in the profiles file
     description: Annotated[str, Field(min_length=1)]
     tariffs: int = Field(ge=1, le=TARIFFS_MAX)

@@ -43,6 +43,7 @@ class MapError(DataFileError):
 
 
 class Register(Schema):
+    FILLED = ("name",)
     name: str = ""  # its key under registers:
     table: Literal[tuple(TABLES)]
     address: int = Field(ge=0, le=0xFFFF)  # PDU address (0-based)
@@ -120,6 +121,7 @@ class Register(Schema):
 
 
 class RegisterMap(Schema):
+    FILLED = ("name",)
     name: str = ""  # the map's: its file's name
     description: Annotated[str, Field(min_length=1)]
     source: Annotated[str, Field(min_length=1)]  # where the layout comes from
