@@ -295,6 +295,8 @@ MISTAKES = {
                            "instruments: 5", "expected a mapping of instrument names"),
     "elements": ("    imax: 60", "    imax: 60\n    elements: 4", "positions[0].elements",
                  "elements: 4", "got 4; expected one of 1, 2, 3"),
+    "a key the reader fills in": ("    parity: E", "    parity: E\n    name: x",
+                                  "buses.rs485-1.name", "name: x", "unknown key 'name'"),
     "speed-up on hardware": ("buses:", "clock:\n  speedup: 1000\nbuses:", "clock.speedup",
                              "speedup: 1000", "got 1000 on a bench without a simulation: "
                              "section; real meters run in real time"),
