@@ -557,63 +557,40 @@ def load_rig(path: str | Path, *, environ: Mapping[str, str] | None = None,
 
 
 def dump_rig(config: RigConfig) -> str:
-    """YAML that load_rig reads back to an equal RigConfig; ${VAR} references are kept."""
-    data: dict[str, Any] = {
-        "name": _literal(config.name),
-        "clock": {"speedup": config.clock.speedup},
-        "buses": {name: _dump_bus(bus) for name, bus in config.buses.items()},
-        "positions": [_dump_position(p) for p in config.positions],
-    }
-    if config.instruments:
-        data["instruments"] = {name: _drop_none({
-            "resource": _literal(i.resource), "driver": _literal(i.driver),
-            "timeout_ms": i.timeout_ms,
-        }) for name, i in config.instruments.items()}
-    if config.running_simulation is not None:
-        data["running_simulation"] = _literal(config.running_simulation)
-    if config.simulation is not None:
-        data["simulation"] = {"meters": {n: {
-            "response_delay_ms": m.response_delay_ms, "clock_offset_s": m.clock_offset_s,
-            "defects": [_literal(d) for d in m.defects], "error_percent": m.error_percent,
-        } for n, m in config.simulation.meters.items()},
-            "buses": {name: {"echo": b.echo} for name, b in config.simulation.buses.items()}}
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    """YAML that load_rig reads back to an equal RigConfig; ${VAR} references are kept.
+
+    Every field of every model is written (a new key needs nothing here), under its name in
+    the file; what the reader fills in is left out."""
+    return yaml.safe_dump(_written(config), sort_keys=False, allow_unicode=True)
 
 
-def _literal(text: str | None) -> str | None:
+def _written(value: Any) -> Any:
+    """A value as the rig file writes it."""
+    if isinstance(value, BusConfig):
+        # The words the reader turns into None: `timing: unpaced`, `echo: auto`.
+        timing = value.timing
+        return {**_fields(value), "echo": ECHO_AUTO if value.echo is None else value.echo,
+                **({} if timing is None else {"timing": UNPACED if timing.resolution_ms is None
+                                              else _written(timing)})}
+    if isinstance(value, Schema):
+        return _fields(value)
+    if isinstance(value, Secret):
+        return value.source if value.source is not None else _literal(value.reveal())
+    if isinstance(value, str):
+        return _literal(value)
+    if isinstance(value, dict):
+        return {key: _written(item) for key, item in value.items()}
+    if isinstance(value, tuple | list):
+        return [_written(item) for item in value]
+    return value
+
+
+def _fields(model: Schema) -> dict[str, Any]:
+    written = {field.alias or name: _written(getattr(model, name))
+               for name, field in type(model).model_fields.items() if name not in model.FILLED}
+    return {key: value for key, value in written.items() if value is not None}
+
+
+def _literal(text: str) -> str:
     """text as written in a rig file: $ doubled, since load_rig expands ${...} in every string."""
-    return None if text is None else text.replace("$", "$$")
-
-
-def _dump_secret(secret: Secret) -> str:
-    return secret.source if secret.source is not None else _literal(secret.reveal())
-
-
-def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in data.items() if value is not None}
-
-
-def _dump_bus(bus: BusConfig) -> dict[str, Any]:
-    return _drop_none({
-        "port": _literal(bus.port), "baudrate": bus.baudrate, "parity": bus.parity,
-        "bytesize": bus.bytesize, "stopbits": bus.stopbits,
-        "rs485": bus.rs485.model_dump() if bus.rs485 else None,
-        "reply_timeout_ms": bus.reply_timeout_ms, "retries": bus.retries,
-        "timing": None if bus.timing is None else UNPACED if bus.timing.resolution_ms is None
-        else {"resolution_ms": bus.timing.resolution_ms},
-        "echo": ECHO_AUTO if bus.echo is None else bus.echo,
-    })
-
-
-def _dump_position(p: PositionConfig) -> dict[str, Any]:
-    return _drop_none({
-        "position": p.number, "bus": p.bus, "protocol": p.protocol,
-        "address": _literal(p.address) if isinstance(p.address, str) else p.address,
-        "profile": _literal(p.profile), "serial": _literal(p.serial),
-        "accuracy": {"standard": p.accuracy.standard, "class": p.accuracy.meter_class},
-        "un": p.un, "ib": p.ib, "imax": p.imax, "fn": p.fn, "constant": p.constant,
-        "elements": p.elements,
-        "password": {"level": p.password.level, "value": _dump_secret(p.password.value)}
-        if p.password else None,
-        "operator": _dump_secret(p.operator), "via": p.via,
-    })
+    return text.replace("$", "$$")
