@@ -132,6 +132,9 @@ class SimMeterConfig:
     clock_offset_s: float = 0.0
     defects: tuple[str, ...] = ()
     error_percent: float = 0.0
+    # A meter behind a carrier module: its power-line path (meterrig/sim/plc_network.py)
+    plc_path_db: float = 0.0  # line attenuation from the module, attenuator excluded
+    phase: int = 0  # 1..3, 0 unknown
 
 
 @attrs.frozen
@@ -629,7 +632,8 @@ _POSITION_KEYS = ("position", "bus", "protocol", "address", "profile", "serial",
                   "ib", "imax", "fn", "constant", "elements", "password", "operator", "via")
 _VIA = attrs.evolve(_integer(1), expected="the number of the position it is reached through")
 _INSTRUMENT_KEYS = ("resource", "driver", "timeout_ms")
-_SIM_METER_KEYS = ("response_delay_ms", "clock_offset_s", "defects", "error_percent")
+_SIM_METER_KEYS = ("response_delay_ms", "clock_offset_s", "defects", "error_percent",
+                   "plc_path_db", "phase")
 _SIM_BUS_KEYS = ("echo",)
 
 
@@ -936,6 +940,8 @@ def _simulation(report: _Report, section: _Section | None, numbers: set[int],
             clock_offset_s=meter.get("clock_offset_s", _number()),
             defects=tuple(defects) if isinstance(defects, list) else defects,
             error_percent=meter.get("error_percent", _number()),
+            plc_path_db=meter.get("plc_path_db", _number(0)),
+            phase=meter.get("phase", _integer(0, 3)),
         ))
     return SimulationConfig(meters=result, buses=_sim_buses(report, section, buses))
 
@@ -1004,6 +1010,7 @@ def dump_rig(config: RigConfig) -> str:
         data["simulation"] = {"meters": {n: {
             "response_delay_ms": m.response_delay_ms, "clock_offset_s": m.clock_offset_s,
             "defects": [_literal(d) for d in m.defects], "error_percent": m.error_percent,
+            "plc_path_db": m.plc_path_db, "phase": m.phase,
         } for n, m in config.simulation.meters.items()},
             "buses": {name: {"echo": b.echo} for name, b in config.simulation.buses.items()}}
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)

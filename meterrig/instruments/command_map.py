@@ -16,8 +16,8 @@ from typing import Any
 import attrs
 import yaml
 
-KINDS = ("source", "reference", "error-calculator")
-TOP_KEYS = ("model", "kind", "termination", "commands", "queries")
+KINDS = ("source", "reference", "error-calculator", "noise-injector", "attenuator")
+TOP_KEYS = ("model", "kind", "termination", "commands", "queries", "settings")
 DEFAULT_TERMINATION = "\n"
 
 # Every format field a template may use, with a sample of the type the driver passes, so a
@@ -25,6 +25,8 @@ DEFAULT_TERMINATION = "\n"
 FIELD_SAMPLES: dict[str, float | int] = {
     "voltage": 230.0, "current": 5.0, "phase_deg": 60.0, "frequency": 50.0,
     "channel": 1, "meter_constant": 1000, "pulses": 10, "reference_constant": 1e6,
+    "level_vrms": 0.5, "start_hz": 3000.0, "stop_hz": 95000.0, "burst_s": 0.1, "period_s": 1.0,
+    "attenuation_db": 30.0,
 }
 
 
@@ -111,7 +113,37 @@ NEEDS: dict[str, dict[str, dict[str, Need]]] = {
         },
     },
 }
+NEEDS["noise-injector"] = {
+    "commands": {
+        "level": Need(("level_vrms",)),
+        "band": Need(("start_hz", "stop_hz")),
+        "continuous": Need(),
+        "burst": Need(("burst_s", "period_s")),
+        "output_on": Need(),
+        "output_off": Need(),
+    },
+    "queries": {
+        "level": Need(parses=("float",)),
+        "band": Need(parses=("floats",)),
+        "bursting": Need(parses=("bool",)),
+        "burst": Need(parses=("floats",)),
+        "output": Need(parses=("bool",)),
+    },
+}
+NEEDS["attenuator"] = {
+    "commands": {"attenuation": Need(("attenuation_db",))},
+    "queries": {"attenuation": Need(parses=("float", "int"))},
+}
 ERROR_QUERY = Need(parses=("str",), required=False)
+
+# `settings:`: numbers a kind's driver needs of the model (or of the lab's wiring), name ->
+# default; None = required. A kind not listed takes no settings.
+SETTINGS: dict[str, dict[str, float | None]] = {
+    # dB from the generator's output to the coupling point (a coupling network loses some).
+    "noise-injector": {"coupling_gain_db": 0.0},
+    # the attenuation the model can be set to: from min_db to max_db in steps of step_db
+    "attenuator": {"min_db": None, "max_db": None, "step_db": None},
+}
 
 
 class CommandMapError(Exception):
@@ -136,6 +168,7 @@ class CommandMap:
     write_termination: str
     commands: dict[str, str]
     queries: dict[str, Query]
+    settings: dict[str, float] = attrs.Factory(dict)
 
     @property
     def name(self) -> str:
@@ -200,11 +233,32 @@ class _Checker:
         commands = self.section(data, "commands", needs["commands"], self.command)
         queries = self.section(data, "queries", {**needs["queries"], "error": ERROR_QUERY},
                                self.query)
+        settings = self.settings(data.get("settings"), SETTINGS.get(kind, {}), kind)
         if self.problems:
             raise CommandMapError("\n".join(self.problems))
         return CommandMap(path=self.path, model=model, kind=kind,
                           read_termination=read_termination, write_termination=write_termination,
-                          commands=commands, queries=queries)
+                          commands=commands, queries=queries, settings=settings)
+
+    def settings(self, value: Any, known: dict[str, float | None], kind: str) -> dict[str, float]:
+        if value is None:
+            value = {}
+        if not isinstance(value, dict):
+            self.problem("settings", "a mapping of name -> number")
+            return {}
+        names = ", ".join(known) or "none"
+        result = {}
+        for name, default in known.items():
+            number = value.get(name, default)
+            if number is None:
+                self.problem(f"settings.{name}", f"missing: a {kind} needs it")
+            elif isinstance(number, bool) or not isinstance(number, int | float):
+                self.problem(f"settings.{name}", f"{number!r} is not a number")
+            else:
+                result[name] = float(number)
+        for name in value.keys() - known.keys():
+            self.problem(f"settings.{name}", f"unknown name; a {kind} has {names}")
+        return result
 
     def termination(self, value: Any) -> tuple[str, str]:
         if value is None:
