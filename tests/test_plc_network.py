@@ -7,19 +7,28 @@ line instruments would set it; time is a fake, so bursts fall where the test say
 from __future__ import annotations
 
 import math
+import types
 
 import attrs
 import pytest
 
 from meterrig.clock import RigClock
+from meterrig.config import RigFileError, load_rig
 from meterrig.protocols.dlt645 import commands as cmd
 from meterrig.protocols.dlt645.frame import address_bytes, decode, encode
 from meterrig.protocols.dlt645.profile import profile
+from meterrig.sim.bench import SimulatedBench
 from meterrig.sim.carrier_path import CarrierPath, RelayResult
 from meterrig.sim.defects import DEFECTS, Defects
 from meterrig.sim.dlt645_meter import SimulatedDlt645Meter
 from meterrig.sim.physics import BenchPhysics, MeterPhysics
-from meterrig.sim.plc_network import MAX_SIGNAL_QUALITY, NetworkParameters, Node, PlcNetwork
+from meterrig.sim.plc_network import (
+    MAX_SIGNAL_QUALITY,
+    NetworkParameters,
+    Node,
+    PlcNetwork,
+    network_for,
+)
 
 PARAMETERS = NetworkParameters.shipped()
 ENERGY_DI = 0x00010000  # forward active energy, total
@@ -248,3 +257,49 @@ def test_wrong_signal_quality_reports_15_on_a_poor_link():
 def test_it_is_a_carrier_path():
     net: CarrierPath = network()[0]
     assert attrs.has(type(net.relay(NEAR, encode(cmd.read(METERS[1][0], ENERGY_DI)))))
+
+
+# -- from a rig file ----------------------------------------------------------------------------
+RIG = """\
+name: carrier
+buses:
+  plc: {baudrate: 9600}
+positions:
+  - {position: 1, bus: plc, protocol: dlt645-2007, address: "000000000001"}
+  - {position: 2, bus: plc, protocol: dlt645-2007, address: "000000000002"}
+  - {position: 3, bus: plc, protocol: dlt645-2007, address: "000000000003"}
+simulation:
+  meters:
+    1: {defects: [wrong-signal-quality]}
+    2: {plc_path_db: 30, phase: 2}
+    3: {plc_path_db: PATH}
+"""
+
+
+def test_the_network_behind_a_module_comes_from_the_rig_file(tmp_path):
+    path = tmp_path / "carrier.yaml"
+    path.write_text(RIG.replace("PATH", "55.5"))
+    config = load_rig(path)
+    # Position 1 plays the module: its meters are the positions reached `via` it (a carrier
+    # protocol is another branch's, so `via` is set here rather than in the file).
+    config = attrs.evolve(config, positions=tuple(
+        attrs.evolve(p, via=1) if p.number != 1 else p for p in config.positions))
+    bench = types.SimpleNamespace(config=config, physics=BenchPhysics(
+        RigClock(1), {p.number: MeterPhysics() for p in config.positions}))
+    bench._meter = lambda position: SimulatedBench._meter(bench, position)
+    net = network_for(bench, 1)
+    assert [(n.address, n.path_db, n.phase) for n in net.nodes.values()] == [
+        (address_bytes("000000000002"), 30.0, 2), (address_bytes("000000000003"), 55.5, 0)]
+    assert net.defects == Defects(frozenset({"wrong-signal-quality"}))
+    assert decode(read(net, address_bytes("000000000002")).reply).address == "000000000002"
+
+
+@pytest.mark.parametrize(("key", "value", "problem"), [
+    ("plc_path_db", "-3", "simulation.meters.3.plc_path_db: got -3; expected a number ≥ 0"),
+    ("phase", "4", "simulation.meters.3.phase: got 4; expected an integer from 0 to 3"),
+])
+def test_bad_path_data_is_refused_naming_the_line(tmp_path, key, value, problem):
+    path = tmp_path / "carrier.yaml"
+    path.write_text(RIG.replace("plc_path_db: PATH", f"{key}: {value}"))
+    with pytest.raises(RigFileError, match=f"carrier.yaml:12: {problem}"):
+        load_rig(path)
