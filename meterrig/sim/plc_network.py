@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import random
+import threading
 import time
 from collections.abc import Callable, Iterable
 from functools import cache
@@ -146,6 +147,9 @@ class PlcNetwork:
         self._rng = random.Random(seed)
         self._now = now
         self._routes: dict[bytes, tuple[bytes, ...]] = {}
+        # One medium: a module reading concurrently still puts one exchange on it at a time,
+        # and the draws from the generator stay in a reproducible order.
+        self._medium = threading.Lock()
 
     # -- the line ----------------------------------------------------------------------------
     def noise_dbuv(self, at: float) -> float:
@@ -214,6 +218,13 @@ class PlcNetwork:
 
     # -- relaying ----------------------------------------------------------------------------
     def relay(self, destination: bytes, frame: bytes) -> RelayResult:
+        """Hand the frame to the meter at `destination` and bring its reply back (the reply as
+        the meter sent it, wake-up preamble included), or None if every try was lost; the
+        signal quality is that of the reply's last hop, into the module."""
+        with self._medium:
+            return self._relay(destination, frame)
+
+    def _relay(self, destination: bytes, frame: bytes) -> RelayResult:
         start = self._now()
         if destination not in self.nodes:  # no such meter on the line: nothing ever answers
             timeout = self._timeout(())
