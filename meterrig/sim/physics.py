@@ -10,6 +10,9 @@ DL/T 645 registers and pulses come from the same simulated energy.
 Everything runs on the rig clock, so metrology may run N× faster than real time. Power is
 constant between two changes of the source or a relay, so energies are integrated exactly and
 the instant of any pulse is found by interpolation in the history of those stretches.
+
+The mains wiring to meters behind a carrier module has a state of its own, `LineState`: the
+injected noise and the attenuator's setting, which the power-line network reads.
 """
 
 from __future__ import annotations
