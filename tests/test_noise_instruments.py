@@ -24,6 +24,7 @@ from meterrig.instruments.visa import resource_manager
 from meterrig.sim.instruments import SimulatedInstruments
 from meterrig.sim.physics import BenchPhysics, MeterPhysics
 from meterrig.sim.plc_network import Node, PlcNetwork
+from tests.test_instruments import RecordingInstrument
 
 ROOT = Path(__file__).resolve().parent.parent
 DRIVERS = {"noise": "sim-noise-injector", "attenuator": "sim-attenuator"}
@@ -158,6 +159,22 @@ def test_an_attenuator_map_without_its_range_is_refused(tmp_path):
     assert str(raised.value).splitlines() == [
         f"{path}: settings.step_db: missing: a attenuator needs it",
         f"{path}: settings.max: unknown name; a attenuator has min_db, max_db, step_db"]
+
+
+def test_the_generic_noise_map_drives_the_generator_through_its_coupling_gain():
+    instrument = RecordingInstrument({"SYST:ERR?": '+0,"No error"', "VOLT?": "+2.00000E-02",
+                                      "OUTP?": "1", "BURS:STAT?": "0",
+                                      "NOIS:BAND:STAR?;STOP?": "+3.0E+03;+9.5E+04"})
+    noise = open_instrument("noise", instrument.resource, "generic-scpi-noise-injector", 1000)
+    noise.set_level(80.0)  # at the coupling point; the map's coupler loses 6 dB
+    settings = noise.settings()
+    noise.close()
+    instrument.join()
+    # 86 dBµV at the generator: 10^((86 - 120) / 20) V rms
+    assert instrument.lines[:3] == ["SYST:ERR?", "VOLT:UNIT VRMS;:VOLT 0.0199526", "SYST:ERR?"]
+    # read back: the generator's 0.02 V rms, less the coupler's 6 dB
+    assert settings == NoiseSettings(pytest.approx(vrms_to_dbuv(0.02) - 6.0), *CENELEC_A, None,
+                                     True)
 
 
 def test_the_simulated_bench_has_both_instruments():

@@ -256,7 +256,7 @@ def test_wrong_signal_quality_reports_15_on_a_poor_link():
 
 def test_it_is_a_carrier_path():
     net: CarrierPath = network()[0]
-    assert attrs.has(type(net.relay(NEAR, encode(cmd.read(METERS[1][0], ENERGY_DI)))))
+    assert isinstance(net.relay(NEAR, encode(cmd.read(METERS[1][0], ENERGY_DI))), RelayResult)
 
 
 # -- from a rig file ----------------------------------------------------------------------------
