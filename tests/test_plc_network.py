@@ -27,7 +27,7 @@ from meterrig.sim.plc_network import (
     NetworkParameters,
     Node,
     PlcNetwork,
-    network_for,
+    carrier_path,
 )
 
 PARAMETERS = NetworkParameters.shipped()
@@ -114,7 +114,7 @@ def test_reads_succeed_less_as_noise_rises():
     rates = []
     for dbuv in (70, 75.5, 77):
         # direct, no retry: the raw loss
-        net, _ = direct_then_noise(dbuv, "route-never-repaired", retries=0)
+        net, _ = direct_then_noise(dbuv, "module-route-never-repaired", retries=0)
         rates.append(success_rate(net, MIDDLE))
     assert rates[0] == 1.0 and rates[-1] < rates[1] < rates[0], rates
 
@@ -189,7 +189,7 @@ def test_a_failed_route_is_found_again_on_the_line_as_it_is():
 def test_retries_inside_the_module_raise_the_success_rate():
     rates = {}
     for retries in (0, 3):
-        net, _ = direct_then_noise(77, "route-never-repaired", retries=retries)
+        net, _ = direct_then_noise(77, "module-route-never-repaired", retries=retries)
         rates[retries] = success_rate(net, MIDDLE)
     assert rates[0] < rates[3]
 
@@ -227,21 +227,21 @@ def test_reported_signal_quality_falls_with_noise_and_distance():
 
 # -- seeded defects ----------------------------------------------------------------------------
 def test_the_network_defects_are_named_in_the_defect_table():
-    assert {"route-never-repaired", "collapses-under-noise", "wrong-signal-quality"} \
-        <= DEFECTS.keys()
+    assert {"module-route-never-repaired", "module-collapses-under-noise",
+            "module-wrong-signal-quality"} <= DEFECTS.keys()
 
 
 def test_route_never_repaired_keeps_failing_where_a_good_module_recovers():
     outcomes = {}
-    for defects in ((), ("route-never-repaired",)):
+    for defects in ((), ("module-route-never-repaired",)):
         net, _ = direct_then_noise(95, *defects)
         outcomes[defects] = [read(net, MIDDLE).reply is not None for _ in range(5)]
     assert outcomes[()][1:] == [True] * 4
-    assert outcomes[("route-never-repaired",)] == [False] * 5
+    assert outcomes[("module-route-never-repaired",)] == [False] * 5
 
 
 def test_collapses_under_noise_loses_everything_at_a_moderate_level_a_good_module_reads_at():
-    for defects, expected in (((), 1.0), (("collapses-under-noise",), 0.0)):
+    for defects, expected in (((), 1.0), (("module-collapses-under-noise",), 0.0)):
         net, physics = network(*defects)
         noise(physics, PARAMETERS.collapse_noise_dbuv)
         assert success_rate(net, NEAR, 20) == expected
@@ -249,7 +249,7 @@ def test_collapses_under_noise_loses_everything_at_a_moderate_level_a_good_modul
 
 def test_wrong_signal_quality_reports_15_on_a_poor_link():
     good, _ = network()
-    bad, _ = network("wrong-signal-quality")
+    bad, _ = network("module-wrong-signal-quality")
     assert read(good, MIDDLE).signal_quality < MAX_SIGNAL_QUALITY
     assert read(bad, MIDDLE).signal_quality == MAX_SIGNAL_QUALITY
 
@@ -270,7 +270,7 @@ positions:
   - {position: 3, bus: plc, protocol: dlt645-2007, address: "000000000003"}
 simulation:
   meters:
-    1: {defects: [wrong-signal-quality]}
+    1: {defects: [module-wrong-signal-quality]}
     2: {plc_path_db: 30, phase: 2}
     3: {plc_path_db: PATH}
 """
@@ -285,12 +285,14 @@ def test_the_network_behind_a_module_comes_from_the_rig_file(tmp_path):
     config = attrs.evolve(config, positions=tuple(
         attrs.evolve(p, via=1) if p.number != 1 else p for p in config.positions))
     bench = types.SimpleNamespace(config=config, physics=BenchPhysics(
-        RigClock(1), {p.number: MeterPhysics() for p in config.positions}))
-    bench._meter = lambda position: SimulatedBench._meter(bench, position)
-    net = network_for(bench, 1)
+        RigClock(1), {p.number: MeterPhysics(defects=Defects(frozenset(
+            config.simulation.meter(p.number).defects))) for p in config.positions}))
+    # As the module's builder does: the simulated device of each position behind it.
+    meters = {p.address: SimulatedBench._meter(bench, p) for p in config.positions[1:]}
+    net = carrier_path(bench, config.positions[0], meters)
     assert [(n.address, n.path_db, n.phase) for n in net.nodes.values()] == [
         (address_bytes("000000000002"), 30.0, 2), (address_bytes("000000000003"), 55.5, 0)]
-    assert net.defects == Defects(frozenset({"wrong-signal-quality"}))
+    assert net.defects == Defects(frozenset({"module-wrong-signal-quality"}))
     assert decode(read(net, address_bytes("000000000002")).reply).address == "000000000002"
 
 

@@ -130,7 +130,8 @@ def test_suite_passes_good_meters(suite_runs, bench):
 # Carrier-module defects on the power-line side: no suite drives a module yet (suites/carrier,
 # issue 10). Until one does, tests/test_plc_network.py shows each changes the network's
 # behaviour as named; the suite's rows then replace these.
-AWAITING_CARRIER_SUITE = {"route-never-repaired", "collapses-under-noise", "wrong-signal-quality"}
+AWAITING_CARRIER_SUITE = {"module-route-never-repaired", "module-collapses-under-noise",
+                          "module-wrong-signal-quality"}
 
 
 def test_every_defect_is_caught_somewhere():

@@ -241,11 +241,11 @@ class PlcNetwork:
             outcome = self._attempt(route, destination, frame, start + elapsed)
             elapsed += outcome.seconds
             if outcome.reply is not None:
-                quality = MAX_SIGNAL_QUALITY if "wrong-signal-quality" in self.defects \
+                quality = MAX_SIGNAL_QUALITY if "module-wrong-signal-quality" in self.defects \
                     else outcome.signal_quality
                 return RelayResult(outcome.reply, elapsed, route, quality,
                                    self.nodes[destination].phase)
-        if "route-never-repaired" not in self.defects:
+        if "module-route-never-repaired" not in self.defects:
             del self._routes[destination]  # found again, on the line as it is, next time
         return RelayResult(None, elapsed, route, 0, 0)
 
@@ -280,7 +280,7 @@ class PlcNetwork:
         return _Attempt(reply[0], elapsed, self.parameters.signal_quality(snr))
 
     def _lost(self, hop: Hop, frame_bytes: int, at: float) -> bool:
-        if "collapses-under-noise" in self.defects and self.physics.line.noise_present(at) \
+        if "module-collapses-under-noise" in self.defects and self.physics.line.noise_present(at) \
                 and self.parameters.injected_in_band_dbuv(self.physics.line) \
                 >= self.parameters.collapse_noise_dbuv:
             return True
@@ -301,15 +301,18 @@ class PlcNetwork:
         return transmission.data, transmission.delay
 
 
-def network_for(bench: Any, module_number: int, *, seed: int = 0,
-                retries: int | None = None) -> PlcNetwork:
-    """The network behind the carrier module at `module_number` of a simulated bench: the
-    positions reached `via` it, each its protocol's simulated device, on the path the rig
-    file's simulation section gives it (plc_path_db, phase); the module's seeded defects."""
+def carrier_path(bench: Any, module: Any, meters: dict[str, Any], *,
+                 retries: int | None = None) -> PlcNetwork:
+    """The network behind the carrier module at position `module` of a simulated bench, as the
+    module's builder asks for it: `meters` maps the address of each position reached `via`
+    the module to its simulated device; each sits on the path the rig file's simulation section
+    gives that position (plc_path_db, phase). The module position's seeded defects apply;
+    the generator is seeded with the module's position number, so a bench's run repeats."""
     config = bench.config
-    nodes = [Node(address_bytes(p.address), bench._meter(p),
-                  config.simulation.meter(p.number).plc_path_db,
-                  config.simulation.meter(p.number).phase)
-             for p in config.positions if p.via == module_number]
-    defects = Defects(frozenset(config.simulation.meter(module_number).defects))
-    return PlcNetwork(bench.physics, nodes, defects=defects, seed=seed, retries=retries)
+    positions = {p.address: p for p in config.positions if p.via == module.number}
+    nodes = []
+    for address, meter in meters.items():
+        settings = config.simulation.meter(positions[address].number)
+        nodes.append(Node(address_bytes(address), meter, settings.plc_path_db, settings.phase))
+    return PlcNetwork(bench.physics, nodes, defects=bench.physics.meters[module.number].defects,
+                      seed=module.number, retries=retries)
