@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from fixtures.instruments import _instrument
 from meterrig.clock import RigClock
 from meterrig.config import load_rig
 from meterrig.instruments import (
@@ -21,6 +22,7 @@ from meterrig.instruments import (
 )
 from meterrig.instruments.noise_injector import dbuv_to_vrms, vrms_to_dbuv
 from meterrig.instruments.visa import resource_manager
+from meterrig.rig import Rig
 from meterrig.sim.instruments import SimulatedInstruments
 from meterrig.sim.physics import BenchPhysics, MeterPhysics
 from meterrig.sim.plc_network import Node, PlcNetwork
@@ -182,3 +184,14 @@ def test_the_simulated_bench_has_both_instruments():
     assert {rig.instruments[n].driver for n in ("noise-injector", "attenuator")} == \
         {"sim-noise-injector", "sim-attenuator"}
 
+
+
+def test_a_bench_without_the_instrument_skips_naming_it(tmp_path):
+    path = tmp_path / "comms.yaml"
+    path.write_text("name: comms\nbuses: {rs485: {port: loop://}}\npositions:\n"
+                    "  - {position: 1, bus: rs485, protocol: dlt645-2007, "
+                    "address: \"000000000001\"}\n")
+    rig = Rig(load_rig(path))
+    with pytest.raises(pytest.skip.Exception, match="comms.yaml: the rig needs exactly one "
+                                                    "NoiseInjector under instruments:, it has 0"):
+        _instrument(rig, NoiseInjector)
