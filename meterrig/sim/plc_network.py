@@ -177,10 +177,6 @@ class PlcNetwork:
             - self.noise_dbuv(at)
 
     # -- routes ------------------------------------------------------------------------------
-    def route(self, destination: bytes) -> tuple[bytes, ...] | None:
-        """The relays the module uses now to reach the meter; None before its first read."""
-        return self._routes.get(destination)
-
     def find_route(self, destination: bytes, at: float) -> tuple[bytes, ...]:
         """Direct if its SNR is enough; else the fewest relays with which every hop's SNR is
         enough, the strongest weakest hop among those; if none is enough, the strongest
