@@ -280,6 +280,9 @@ class SimMeterConfig(Schema):
     clock_offset_s: float = 0.0
     defects: tuple[Text, ...] = Field((), strict=False, description="a list of names")
     error_percent: float = 0.0
+    # A meter behind a carrier module: its power-line path (meterrig/sim/plc_network.py)
+    plc_path_db: float = Field(0.0, ge=0)  # line attenuation from the module, attenuator excluded
+    phase: int = Field(0, ge=0, le=3)  # 1..3, 0 unknown
 
 
 class SimBusConfig(Schema):

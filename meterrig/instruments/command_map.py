@@ -25,11 +25,12 @@ from ..datafile import (
     read,
     refused,
     report,
+    settle,
     show,
     suggest,
 )
 
-KINDS = ("source", "reference", "error-calculator")
+KINDS = ("source", "reference", "error-calculator", "noise-injector", "attenuator")
 DEFAULT_TERMINATION = "\n"
 
 # Every format field a template may use, with a sample of the type the driver passes, so a
@@ -37,6 +38,8 @@ DEFAULT_TERMINATION = "\n"
 FIELD_SAMPLES: dict[str, float | int] = {
     "voltage": 230.0, "current": 5.0, "phase_deg": 60.0, "frequency": 50.0,
     "channel": 1, "meter_constant": 1000, "pulses": 10, "reference_constant": 1e6,
+    "level_vrms": 0.5, "start_hz": 3000.0, "stop_hz": 95000.0, "burst_s": 0.1, "period_s": 1.0,
+    "attenuation_db": 30.0,
 }
 
 
@@ -123,7 +126,37 @@ NEEDS: dict[str, dict[str, dict[str, Need]]] = {
         },
     },
 }
+NEEDS["noise-injector"] = {
+    "commands": {
+        "level": Need(("level_vrms",)),
+        "band": Need(("start_hz", "stop_hz")),
+        "continuous": Need(),
+        "burst": Need(("burst_s", "period_s")),
+        "output_on": Need(),
+        "output_off": Need(),
+    },
+    "queries": {
+        "level": Need(parses=("float",)),
+        "band": Need(parses=("floats",)),
+        "bursting": Need(parses=("bool",)),
+        "burst": Need(parses=("floats",)),
+        "output": Need(parses=("bool",)),
+    },
+}
+NEEDS["attenuator"] = {
+    "commands": {"attenuation": Need(("attenuation_db",))},
+    "queries": {"attenuation": Need(parses=("float", "int"))},
+}
 ERROR_QUERY = Need(parses=("str",), required=False)
+
+# `settings:`: numbers a kind's driver needs of the model (or of the lab's wiring), name ->
+# default; None = required. A kind not listed takes no settings.
+SETTINGS: dict[str, dict[str, float | None]] = {
+    # dB from the generator's output to the coupling point (a coupling network loses some).
+    "noise-injector": {"coupling_gain_db": 0.0},
+    # the attenuation the model can be set to: from min_db to max_db in steps of step_db
+    "attenuator": {"min_db": None, "max_db": None, "step_db": None},
+}
 
 
 class CommandMapError(DataFileError):
@@ -164,6 +197,8 @@ class CommandMap(Schema):
     commands: dict[str, str] = Field(
         {}, description='a mapping of name -> template, e.g. "SOUR:VOLT {voltage:.3f}"')
     queries: dict[str, Query] = {}
+    settings: dict[str, Annotated[float, Field(strict=False)]] = Field(
+        {}, description="a mapping of name -> number")
 
     @model_validator(mode="after")
     def _what_the_driver_needs(self, info: ValidationInfo) -> CommandMap:
@@ -194,6 +229,16 @@ class CommandMap(Schema):
                 if section == "queries" and value.parse not in known[name].parses:
                     problem((section, name, "parse"), f"{value.parse!r}: the driver reads this "
                                                       f"reply as {' or '.join(known[name].parses)}")
+        known = SETTINGS.get(self.kind, {})
+        for name, default in known.items():
+            if default is None and name not in self.settings:
+                problem(("settings", name), f"missing: a {self.kind} needs it")
+        for name in self.settings.keys() - known.keys():
+            problem(("settings", name), f"unknown name{suggest(name, known)}; a {self.kind} has "
+                                        f"{', '.join(known) or 'no settings'}")
+        # Defaults filled in, so a driver reads every setting its kind has.
+        settle(self, settings={name: self.settings.get(name, default)
+                               for name, default in known.items()})
         return self
 
     @property

@@ -34,6 +34,13 @@ DEFECTS: dict[str, str] = {
     "no-start": "does not start at the starting current",
     "wrong-constant": "its register advances 4 % less than its pulses (wrong constant)",
     "voltage-sensitive": "its error shifts 1.5 points per 10 % of voltage",
+    # carrier module, on the power-line network side (meterrig/sim/plc_network.py)
+    "module-route-never-repaired": "the carrier module keeps the first route it found to a "
+                                   "meter, however often it fails",
+    "module-collapses-under-noise": "the carrier module loses every frame while moderate noise "
+                                    "is injected in its band",
+    "module-wrong-signal-quality": "the carrier module reports signal quality 15 whatever the "
+                                   "path",
 }
 
 LATE_REPLY_S = 0.650  # beyond the 500 ms limit by more than any scheduling jitter

@@ -1,4 +1,5 @@
-"""The simulated bench instruments: source, reference standard, error calculator, as SCPI servers.
+"""The simulated bench instruments: source, reference standard, error calculator, line-noise
+injector and attenuator, as SCPI servers.
 
 Each speaks exactly the dialect of its map (meterrig/instruments/maps/sim-*.yaml) and acts on
 the bench physics, so the drivers reach them through PyVISA as they would LAN instruments.
@@ -11,6 +12,7 @@ from typing import Any
 
 import attrs
 
+from ..instruments.noise_injector import dbuv_to_vrms, vrms_to_dbuv
 from .scpi_server import Handler, ScpiError, ScpiServer, arguments, boolean
 
 REFERENCE_CONSTANT = 1_000_000  # imp/kWh: 1 Wh = 1000 pulses, a resolution far below any meter's
@@ -205,8 +207,115 @@ class SimErrorCalculator:
         return str(self.physics.pulses(channel) - self._counting_from[channel])
 
 
-SIMULATORS: dict[str, type[SimSource | SimReference | SimErrorCalculator]] = {
-    simulator.model: simulator for simulator in (SimSource, SimReference, SimErrorCalculator)
+MAX_NOISE_VRMS = 10.0  # the simulated generator's largest output
+MAX_NOISE_HZ = 1_000_000.0
+DEFAULT_BURST = (0.1, 1.0)  # s: until a NOIS:BURS sets one
+ATTENUATION_RANGE_DB = (0.0, 100.0, 0.5)  # min, max, step: as sim-attenuator.yaml says
+
+
+class SimNoiseInjector:
+    """A noise generator on a coupling network: its settings are the physics' line noise."""
+
+    model = "sim-noise-injector"
+
+    def __init__(self, physics: Any) -> None:
+        self.physics = physics
+        self._burst = DEFAULT_BURST
+
+    def handlers(self) -> dict[str, Handler]:
+        return {
+            "NOIS:LEV": self._set_level,
+            "NOIS:LEV?": self._level,
+            "NOIS:BAND": self._set_band,
+            "NOIS:BAND?": self._band,
+            "NOIS:BURS": self._set_burst,
+            "NOIS:BURS?": self._burst_query,
+            "NOIS:BURS:STAT": self._set_bursting,
+            "NOIS:BURS:STAT?": self._bursting,
+            "OUTP:STAT": self._output,
+            "OUTP:STAT?": self._output_query,
+        }
+
+    def _set_level(self, args: list[str]) -> None:
+        (vrms,) = arguments(args, float)
+        if not 0 <= vrms <= MAX_NOISE_VRMS:
+            raise ScpiError(-222, f"Data out of range;level 0 to {MAX_NOISE_VRMS:g} V rms")
+        self.physics.set_line(noise_dbuv=vrms_to_dbuv(vrms))
+
+    def _level(self, args: list[str]) -> str:
+        arguments(args)
+        return _number(dbuv_to_vrms(self.physics.line.noise_dbuv))
+
+    def _set_band(self, args: list[str]) -> None:
+        start, stop = arguments(args, float, float)
+        if not 0 <= start < stop <= MAX_NOISE_HZ:
+            raise ScpiError(-222, f"Data out of range;band 0 <= start < stop <= "
+                                  f"{MAX_NOISE_HZ:g} Hz")
+        self.physics.set_line(noise_start_hz=start, noise_stop_hz=stop)
+
+    def _band(self, args: list[str]) -> str:
+        arguments(args)
+        line = self.physics.line
+        return f"{_number(line.noise_start_hz)},{_number(line.noise_stop_hz)}"
+
+    def _set_burst(self, args: list[str]) -> None:
+        burst_s, period_s = arguments(args, float, float)
+        if not 0 < burst_s < period_s:
+            raise ScpiError(-222, "Data out of range;0 < burst < period")
+        self._burst = (burst_s, period_s)
+        self.physics.set_line(burst_s=burst_s, burst_period_s=period_s)
+
+    def _burst_query(self, args: list[str]) -> str:
+        arguments(args)
+        return ",".join(_number(value) for value in self._burst)
+
+    def _set_bursting(self, args: list[str]) -> None:
+        (on,) = arguments(args, boolean)
+        burst_s, period_s = self._burst if on else (None, None)
+        self.physics.set_line(burst_s=burst_s, burst_period_s=period_s)
+
+    def _bursting(self, args: list[str]) -> str:
+        arguments(args)
+        return "0" if self.physics.line.burst_s is None else "1"
+
+    def _output(self, args: list[str]) -> None:
+        (on,) = arguments(args, boolean)
+        self.physics.set_line(noise_on=on)
+
+    def _output_query(self, args: list[str]) -> str:
+        arguments(args)
+        return "1" if self.physics.line.noise_on else "0"
+
+
+class SimAttenuator:
+    """A step attenuator in the line between the carrier module and the meters."""
+
+    model = "sim-attenuator"
+
+    def __init__(self, physics: Any) -> None:
+        self.physics = physics
+
+    def handlers(self) -> dict[str, Handler]:
+        return {"ATT": self._set, "ATT?": self._get}
+
+    def _set(self, args: list[str]) -> None:
+        (db,) = arguments(args, float)
+        low, high, step = ATTENUATION_RANGE_DB
+        if not low <= db <= high or (db - low) / step != round((db - low) / step):
+            raise ScpiError(-222, f"Data out of range;{low:g} to {high:g} dB in {step:g} dB "
+                                  "steps")
+        self.physics.set_line(attenuation_db=db)
+
+    def _get(self, args: list[str]) -> str:
+        arguments(args)
+        return _number(self.physics.line.attenuation_db)
+
+
+SIMULATORS: dict[str, type[SimSource | SimReference | SimErrorCalculator | SimNoiseInjector
+                          | SimAttenuator]] = {
+    simulator.model: simulator
+    for simulator in (SimSource, SimReference, SimErrorCalculator, SimNoiseInjector,
+                      SimAttenuator)
 }
 
 

@@ -10,12 +10,16 @@ DL/T 645 registers and pulses come from the same simulated energy.
 Everything runs on the rig clock, so metrology may run N× faster than real time. Power is
 constant between two changes of the source or a relay, so energies are integrated exactly and
 the instant of any pulse is found by interpolation in the history of those stretches.
+
+The mains wiring to meters behind a carrier module has a state of its own, `LineState`: the
+injected noise and the attenuator's setting, which the power-line network reads.
 """
 
 from __future__ import annotations
 
 import math
 import threading
+import time
 from bisect import bisect_right
 
 import attrs
@@ -67,6 +71,36 @@ class SourceState:
         if not self.output_on:
             return 0.0
         return self.voltage * self.current * self.power_factor
+
+
+@attrs.frozen
+class LineState:
+    """The mains wiring between a carrier module and its meters, as the line instruments set it.
+
+    Noise is the line-noise injector's: its level at the coupling point in dBµV (total rms over
+    its band), its band, and continuous or bursts of `burst_s` every `burst_period_s` starting
+    when its output went on (`noise_since`, real monotonic seconds: carrier frames run in real
+    time, not on the rig clock). `attenuation_db` is the programmable attenuator's, in the line
+    between the module and the meters. Every simulated device reads this one state
+    (meterrig/sim/plc_network.py, docs/plc-network.md).
+    """
+
+    noise_on: bool = False
+    noise_dbuv: float = 0.0
+    noise_start_hz: float = 3_000.0
+    noise_stop_hz: float = 95_000.0
+    burst_s: float | None = None  # None: continuous
+    burst_period_s: float | None = None
+    noise_since: float = 0.0
+    attenuation_db: float = 0.0
+
+    def noise_present(self, now: float) -> bool:
+        """Whether injected noise is on the line at real time `now`."""
+        if not self.noise_on:
+            return False
+        if self.burst_s is None or self.burst_period_s is None:
+            return True
+        return (now - self.noise_since) % self.burst_period_s < self.burst_s
 
 
 @attrs.define
@@ -154,6 +188,7 @@ class BenchPhysics:
         # that take effect "after restart". The simulated meters' communication stays powered
         # (suites read meters with the source off), so a power-down restarts nothing else.
         self.power_downs = 0
+        self.line = LineState()
         self._mark()
 
     @property
@@ -203,6 +238,14 @@ class BenchPhysics:
                 self.power_downs += 1
             self._changed_at = self._integrated_to
             self._mark()
+
+    def set_line(self, **changes: float | bool | None) -> None:
+        """Change the line state (noise injector, attenuator); a noise output switched on
+        starts its burst period now."""
+        with self._lock:
+            if changes.get("noise_on") and not self.line.noise_on:
+                changes.setdefault("noise_since", time.monotonic())
+            self.line = attrs.evolve(self.line, **changes)
 
     def settled(self) -> bool:
         return self.clock.now() - self._changed_at >= SETTLE_S
