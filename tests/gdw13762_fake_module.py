@@ -1,0 +1,80 @@
+"""The simulated carrier module behind a link-like object: bytes in, bytes out, no pty, no
+clock; its meters behind a direct path (a trivial CarrierPath: no loss, one latency)."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC
+
+import attrs
+
+from meterrig.link.exchange import Exchange
+from meterrig.link.resolution import Resolution
+from meterrig.sim.carrier_module import SimulatedCarrierModule
+from meterrig.sim.carrier_path import RelayResult
+from meterrig.sim.defects import Defects
+
+CHAR = 11 / 9600
+MASTER = "000000000001"
+Meter = Callable[[bytes], bytes | None]  # a DL/T 645 request frame -> its reply (None: silent)
+
+
+@attrs.define
+class DirectPath:
+    """Each meter answers over the mains after `latency_s`, never lost, never relayed."""
+
+    meters: dict[str, Meter]
+    latency_s: float = 0.8
+    signal_quality: int = 9
+    phase: int = 1
+
+    def relay(self, destination: bytes, frame: bytes) -> RelayResult:
+        meter = self.meters.get(destination[::-1].hex(), lambda _: None)
+        return RelayResult(meter(frame), self.latency_s, (), self.signal_quality, self.phase)
+
+
+class ModuleLink:
+    """A link whose far end is a simulated module; each exchange dates the reply by the
+    module's delay, as a paced link would."""
+
+    name = "carrier"
+    character_time = CHAR
+
+    def __init__(self, module: SimulatedCarrierModule) -> None:
+        self.module = module
+        self.silent = False  # the module answers nothing (its own frames still go out)
+        self.sent: list[bytes] = []
+        self.windows: list[float] = []
+
+    @contextmanager
+    def reserved(self) -> Iterator[ModuleLink]:
+        yield self
+
+    def exchange(self, request: bytes, splitter, *, reply_window: float,
+                 byte_gap_limit: float, label: str = "", attempt: int = 1,
+                 secret_spans: tuple[tuple[int, int], ...] = ()) -> Exchange:
+        self.sent.append(request)
+        self.windows.append(reply_window)
+        if self.silent:
+            out, delay = b"".join(self.module.pending), 0.03
+            self.module.pending.clear()
+        else:
+            out, delay = self.module.respond(request)
+        t_end = len(request) * CHAR
+        chunks = ((t_end + delay + len(out) * CHAR, out),) if out else ()
+        if out:
+            splitter.feed(out)
+        return Exchange(bus=self.name, label=label, request=request,
+                        started_at=datetime.datetime.now(UTC), t_write=0.0,
+                        t_request_end=t_end, chunks=chunks, character_time=CHAR,
+                        baudrate=9600, resolution=Resolution(0.001, "scripted, 1 ms"),
+                        attempt=attempt, reply_window=reply_window, secret_spans=secret_spans)
+
+
+def module(meters: dict[str, Meter], *, edition: int = 2013, defects: tuple[str, ...] = (),
+           latency_s: float = 0.8) -> SimulatedCarrierModule:
+    return SimulatedCarrierModule(position=1, master_address=MASTER,
+                                  path=DirectPath(meters, latency_s), edition=edition,
+                                  monitor_timeout_s=40, defects=Defects(frozenset(defects)))
