@@ -11,10 +11,13 @@ from datetime import UTC
 import attrs
 
 from meterrig.link.exchange import Exchange
+from meterrig.protocols.dlt645.frame import START
+from meterrig.protocols.dlt645.frame import decode as decode_645
 from meterrig.link.resolution import Resolution
 from meterrig.sim.carrier_module import SimulatedCarrierModule
 from meterrig.sim.carrier_path import RelayResult
 from meterrig.sim.defects import Defects
+from meterrig.sim.dlt645_meter import SimulatedDlt645Meter
 
 CHAR = 11 / 9600
 MASTER = "000000000001"
@@ -78,3 +81,17 @@ def module(meters: dict[str, Meter], *, edition: int = 2013, defects: tuple[str,
     return SimulatedCarrierModule(position=1, master_address=MASTER,
                                   path=DirectPath(meters, latency_s), edition=edition,
                                   monitor_timeout_s=40, defects=Defects(frozenset(defects)))
+
+
+def bench_path(bench: object, position: object,
+               meters: dict[str, SimulatedDlt645Meter]) -> DirectPath:
+    """The bench's module reaching its simulated meters directly (the network model's stand-in:
+    carrier_module.PATH_FACTORY), each answering as on its own bus, 0.2 s over the mains."""
+    return DirectPath({address: lambda frame, m=meter: _answer(m, frame)
+                       for address, meter in meters.items()}, latency_s=0.2)
+
+
+def _answer(meter: SimulatedDlt645Meter, frame: bytes) -> bytes | None:
+    start = frame.find(START)
+    sent = meter.answer(decode_645(frame[start:]), had_preamble=start > 0)
+    return None if sent is None else sent.data

@@ -1,0 +1,40 @@
+"""A carrier module on the simulated bench (a pty at 9600 8E1): the rig reads the meters behind
+it `via:` the module through the real link, and lists the module's archive."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from meterrig.config import load_rig
+from meterrig.protocols.gdw13762.positions import reader
+from meterrig.rig import Rig
+from meterrig.sim import carrier_module
+from meterrig.sim.bench import SimulatedBench, initial_register_kwh
+
+RIG = Path(__file__).parent / "rigs" / "carrier.yaml"
+
+
+@pytest.fixture
+def rig(monkeypatch):
+    monkeypatch.setattr(carrier_module, "PATH_FACTORY", "tests.gdw13762_fake_module:bench_path")
+    with SimulatedBench(load_rig(RIG)) as bench:
+        opened = Rig(bench.hardware_rig()).open()
+        try:
+            yield opened
+        finally:
+            opened.close()
+
+
+def test_meters_behind_the_module_read_through_it(rig):
+    for position in (2, 3):
+        reading = rig.client(position).read(0x00010000)
+        assert float(reading.quantity.value) == pytest.approx(initial_register_kwh(position),
+                                                              abs=0.01)
+
+
+def test_the_modules_archive_lists_the_meters_behind_it(rig):
+    listed = reader(rig.config.position(1), "archive")(rig.client(1))
+    assert [line.split()[0] for line in listed.splitlines()] == ["000000000002",
+                                                                 "000000000003"]
