@@ -11,9 +11,9 @@ from datetime import UTC
 import attrs
 
 from meterrig.link.exchange import Exchange
+from meterrig.link.resolution import Resolution
 from meterrig.protocols.dlt645.frame import START
 from meterrig.protocols.dlt645.frame import decode as decode_645
-from meterrig.link.resolution import Resolution
 from meterrig.sim.carrier_module import SimulatedCarrierModule
 from meterrig.sim.carrier_path import RelayResult
 from meterrig.sim.defects import Defects
