@@ -19,7 +19,6 @@ MIN_FRAME_LENGTH = HEADER_LENGTH + R_LENGTH + 3 + 2
 DIRECTION_BIT = 0x80  # C D7: 1 uplink, from the module
 PRM_BIT = 0x40  # C D6: 1 from the initiating station
 MODE_MASK = 0x3F  # C D5-D0: communication mode
-BROADCAST = "999999999999"
 MAX_FN = 8 * 256
 
 

@@ -11,10 +11,8 @@ import datetime
 
 import attrs
 
-from .frame import Rate, is_bcd
-from .tables import EDITION_2013, has_uplink_duration
-
-ADDRESS_LENGTH = 6
+from .frame import ADDRESS_LENGTH, Rate, is_bcd
+from .tables import EDITION_2013, has_uplink_duration, tables
 
 
 class UnitError(ValueError):
@@ -511,25 +509,11 @@ Unit = (Empty | Confirm | Deny | Forward | VendorVersion | NodeAddress | Running
         | DeleteSlaves | MonitorSlave | MonitorReply | RouteReadRequest | RouteReadAnswer
         | ConcurrentRead)
 
-# (AFN Fn, uplink) -> the unit's type, as the notes' AFN Fn table gives them.
+# (AFN Fn, uplink) -> the unit's type, from tables.yaml `layouts` (the notes' AFN Fn table).
 LAYOUTS: dict[tuple[str, bool], type] = {
-    ("00 F1", False): Confirm, ("00 F1", True): Confirm,
-    ("00 F2", False): Deny, ("00 F2", True): Deny,
-    ("01 F1", False): Empty, ("01 F2", False): Empty, ("01 F3", False): Empty,
-    ("02 F1", False): Forward, ("02 F1", True): Forward,
-    ("03 F1", False): Empty, ("03 F1", True): VendorVersion,
-    ("03 F4", False): Empty, ("03 F4", True): NodeAddress,
-    ("03 F10", False): Empty, ("03 F10", True): RunningMode,
-    ("04 F1", False): SendTest,
-    ("05 F1", False): NodeAddress,
-    ("06 F2", True): ReportReadData,
-    ("10 F1", False): Empty, ("10 F1", True): SlaveCount,
-    ("10 F2", False): SlaveInfoQuery, ("10 F2", True): SlaveInfoList,
-    ("11 F1", False): AddSlaves, ("11 F2", False): DeleteSlaves,
-    ("12 F1", False): Empty, ("12 F2", False): Empty, ("12 F3", False): Empty,
-    ("13 F1", False): MonitorSlave, ("13 F1", True): MonitorReply,
-    ("14 F1", True): RouteReadRequest, ("14 F1", False): RouteReadAnswer,
-    ("F1 F1", False): ConcurrentRead, ("F1 F1", True): ConcurrentRead,
+    (key, direction == "up"): globals()[name]
+    for key, directions in tables()["layouts"].items()
+    for direction, name in directions.items()
 }
 
 
