@@ -16,7 +16,6 @@ from meterrig.protocols.dlt645.frame import START
 from meterrig.protocols.dlt645.frame import decode as decode_645
 from meterrig.sim.carrier_module import SimulatedCarrierModule
 from meterrig.sim.carrier_path import RelayResult
-from meterrig.sim.defects import Defects
 from meterrig.sim.dlt645_meter import SimulatedDlt645Meter
 
 CHAR = 11 / 9600
@@ -80,7 +79,7 @@ def module(meters: dict[str, Meter], *, edition: int = 2013, defects: tuple[str,
            latency_s: float = 0.8) -> SimulatedCarrierModule:
     return SimulatedCarrierModule(position=1, master_address=MASTER,
                                   path=DirectPath(meters, latency_s), edition=edition,
-                                  monitor_timeout_s=40, defects=Defects(frozenset(defects)))
+                                  monitor_timeout_s=40, defects=frozenset(defects))
 
 
 def bench_path(bench: object, position: object,

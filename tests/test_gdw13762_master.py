@@ -153,10 +153,18 @@ def test_a_broken_checksum_is_a_garbled_reply_naming_the_byte():
         client.vendor_version()
 
 
-def test_a_dropped_destination_is_seen():
-    client, _ = rig(defects=("module-drops-destination",))
-    transaction = client.monitor(METER, DLT645_2007, READ)
-    assert transaction.reply.frame.address is None  # what a suite judges: A3 missing
+@pytest.mark.parametrize(("defect", "seen"), [
+    ("module-drops-destination", lambda reply: reply.frame.address is None),
+    ("module-wrong-protocol-byte", lambda reply: reply.unit.protocol != DLT645_2007),
+    ("module-wrong-signal-quality", lambda reply: reply.frame.info.reply_quality == 15),
+])
+def test_a_defective_modules_reply_shows_its_defect(defect, seen):
+    """What a suite judges (the path's signal quality is 9, its reply carries the meter's
+    address and the protocol byte asked)."""
+    good, _ = rig()
+    client, _ = rig(defects=(defect,))
+    assert not seen(good.monitor(METER, DLT645_2007, READ).reply)
+    assert seen(client.monitor(METER, DLT645_2007, READ).reply)
 
 
 def test_a_report_during_a_read_is_confirmed_and_the_read_still_answers():

@@ -35,8 +35,7 @@ from ..protocols.gdw13762.tunnel import PROTOCOL_BYTES
 from .bench import SimulatedBench, SimulationError
 from .bus import Line, Request, _wire_end
 from .carrier_path import CarrierPath
-from .defects import Defects
-from .dlt645_meter import NO_DEFECTS, Transmission
+from .dlt645_meter import Transmission
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +45,20 @@ MAX_SLAVES = 1024
 UART_DELAY_S = 0.030  # from a request's end to the module's reply on its UART
 NOT_PRESENT, NO_ANSWER, INVALID_UNIT = 7, 11, 1  # deny codes (tables.yaml deny_codes)
 RELAYED = ("13 F1", "F1 F1")
+# Seeded defects of the module: name -> what a QA engineer would write in the defect report.
+# They join meterrig/sim/defects.py's table (configurable per position in a rig file) with the
+# carrier suite whose named tests catch them (tests/test_suites_catch_defects.py).
+MODULE_DEFECTS: dict[str, str] = {
+    "module-wrong-checksum": "the carrier module's replies carry a wrong CS",
+    "module-seq-not-echoed": "the carrier module's meter-read replies carry the wrong sequence "
+                             "number",
+    "module-wrong-protocol-byte": "the carrier module's 13 F1 replies carry the wrong protocol "
+                                  "byte",
+    "module-drops-destination": "the carrier module's meter-read replies lack the meter's "
+                                "address (no module flag, no field A)",
+    "module-wrong-signal-quality": "the carrier module reports signal quality 15 whatever the "
+                                   "path",
+}
 # The network model that gives the bench's module its CarrierPath: (bench, module position,
 # {address: simulated meter}) -> CarrierPath.
 PATH_FACTORY = "meterrig.sim.plc_network:carrier_path"
@@ -55,7 +68,12 @@ class SimulatedCarrierModule:
     def __init__(self, *, position: int, master_address: str, path: CarrierPath,
                  edition: int = 2013, mode: int = 3, baudrate: int = 9600,
                  character_bits: float = 11, monitor_timeout_s: int = 60,
-                 archive: dict[str, int] | None = None, defects: Defects = NO_DEFECTS) -> None:
+                 archive: dict[str, int] | None = None,
+                 defects: frozenset[str] = frozenset()) -> None:
+        unknown = defects - MODULE_DEFECTS.keys()
+        if unknown:
+            raise ValueError(f"not carrier module defects: {sorted(unknown)}; known: "
+                             f"{sorted(MODULE_DEFECTS)}")
         self.position = position
         self.master_address = master_address
         self.path = path
@@ -121,13 +139,13 @@ class SimulatedCarrierModule:
             info, address, unit = self._defective(info, address, unit)
         reply = bytearray(encode(Frame(Control(uplink=True, prm=False, mode=self.mode), info,
                                        afn, fn, unit.encode(self.edition), address)))
-        if "module-wrong-checksum" in self.defects.names:
+        if "module-wrong-checksum" in self.defects:
             reply[-2] ^= 0x5A
         return own + bytes(reply), UART_DELAY_S + latency
 
     def _defective(self, info: UpInfo, address: Address | None, unit: u.Unit
                    ) -> tuple[UpInfo, Address | None, u.Unit]:
-        names = self.defects.names
+        names = self.defects
         if "module-seq-not-echoed" in names:
             info = attrs.evolve(info, seq=(info.seq + 1) & 0xFF)
         if "module-wrong-signal-quality" in names:
@@ -236,4 +254,4 @@ def device(bench: SimulatedBench, position: PositionConfig) -> SimulatedCarrierM
         mode=module_profile.mode, baudrate=bus.baudrate,
         character_bits=bits_per_character(bus.bytesize, bus.parity, bus.stopbits),
         archive={p.address: PROTOCOL_BYTES[p.protocol] for p in behind},
-        defects=bench.physics.meters[position.number].defects)
+        defects=bench.physics.meters[position.number].defects.names)

@@ -34,16 +34,6 @@ DEFECTS: dict[str, str] = {
     "no-start": "does not start at the starting current",
     "wrong-constant": "its register advances 4 % less than its pulses (wrong constant)",
     "voltage-sensitive": "its error shifts 1.5 points per 10 % of voltage",
-    # carrier module (Q/GDW 1376.2, meterrig/sim/carrier_module.py)
-    "module-wrong-checksum": "the carrier module's replies carry a wrong CS",
-    "module-seq-not-echoed": "the carrier module's meter-read replies carry the wrong sequence "
-                             "number",
-    "module-wrong-protocol-byte": "the carrier module's 13 F1 replies carry the wrong protocol "
-                                  "byte",
-    "module-drops-destination": "the carrier module's meter-read replies lack the meter's "
-                                "address (no module flag, no field A)",
-    "module-wrong-signal-quality": "the carrier module reports signal quality 15 whatever the "
-                                   "path",
 }
 
 LATE_REPLY_S = 0.650  # beyond the 500 ms limit by more than any scheduling jitter
