@@ -91,6 +91,11 @@ def bench_path(bench: object, position: object,
 
 
 def _answer(meter: SimulatedDlt645Meter, frame: bytes) -> bytes | None:
+    """The meter's reply; none to a frame it cannot trust (as on its own bus)."""
     start = frame.find(START)
-    sent = meter.answer(decode_645(frame[start:]), had_preamble=start > 0)
+    try:
+        request = decode_645(frame[start:])
+    except ValueError:
+        return None
+    sent = meter.answer(request, had_preamble=start > 0)
     return None if sent is None else sent.data
