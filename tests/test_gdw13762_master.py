@@ -32,8 +32,9 @@ def rig(defects: tuple[str, ...] = (), profile: str = "hplc-2013", edition: int 
     fake = module(METERS, defects=defects, edition=edition)
     fake.archive.update({METER: DLT645_2007, SILENT_METER: DLT645_2007})
     link = ModuleLink(fake)
-    return ConcentratorClient(link, MASTER, profiles()[profile], reply_window=0.5,
-                              retries=0), link
+    # A clock that stands still: a module's wait time is not waited out here (below, it is).
+    return ConcentratorClient(link, MASTER, profiles()[profile], reply_window=0.5, retries=0,
+                              now=lambda: 0.0, sleep=lambda seconds: None), link
 
 
 def test_initialise_identity_and_the_requests_on_the_wire():
@@ -206,3 +207,14 @@ def test_a_function_the_module_has_no_layout_for_is_denied():
     client, _ = rig()
     error = client.send(0x03, 2, u.Empty(), expects=("03 F2",), label="03 F2").error
     assert isinstance(error, Denied) and error.code == 1  # invalid data unit
+
+
+def test_after_a_confirm_with_a_wait_time_the_next_request_waits_it():
+    slept = []
+    fake = module(METERS)
+    client = ConcentratorClient(ModuleLink(fake), MASTER, profiles()["hplc-2013"],
+                                reply_window=0.5, retries=0, now=lambda: 100.0,
+                                sleep=slept.append)
+    assert client.hardware_reset().wait_s == 2
+    client.vendor_version()
+    assert slept == [2.0]

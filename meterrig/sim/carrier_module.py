@@ -43,6 +43,7 @@ VENDOR = u.VendorVersion("MR", "01", datetime.date(2026, 11, 30), "0100")
 PROTOCOL_DATE = datetime.date(2013, 1, 1)  # the edition of Q/GDW 1376.2 it speaks
 MAX_SLAVES = 1024
 UART_DELAY_S = 0.030  # from a request's end to the module's reply on its UART
+RESET_WAIT_S = 2  # the wait time its confirm of a hardware reset (01 F1) gives
 NOT_PRESENT, NO_ANSWER, INVALID_UNIT = 7, 11, 1  # deny codes (tables.yaml deny_codes)
 RELAYED = ("13 F1", "F1 F1")
 # Seeded defects of the module: name -> what a QA engineer would write in the defect report.
@@ -168,6 +169,8 @@ class SimulatedCarrierModule:
         return 0x13, 1, u.MonitorReply(unit.protocol, result.reply, duration), result
 
     def _command(self, key: str, unit: u.Unit) -> tuple[int, int, u.Unit]:
+        if key == "01 F1":
+            return 0x00, 1, u.Confirm(wait_s=RESET_WAIT_S)
         if key == "01 F2":
             self.archive.clear()
         elif key == "05 F1":
@@ -200,7 +203,7 @@ class SimulatedCarrierModule:
             listed = list(self.archive.items())[unit.start - 1:unit.start - 1 + unit.count]
             return 0x10, 2, u.SlaveInfoList(len(self.archive), tuple(
                 u.SlaveInfo(a, protocol=p) for a, p in listed))
-        elif key not in ("01 F1", "01 F3", "04 F1"):
+        elif key not in ("01 F3", "04 F1"):
             return 0x00, 2, u.Deny(10)  # not supported
         return 0x00, 1, u.Confirm()
 

@@ -2,14 +2,16 @@
 
 Each transaction goes through the one master engine (retries, exchange records, traces), with
 a fresh sequence number the reply must echo. A meter read through the module (13 F1, F1 F1)
-waits the module's own monitor timeout (03 F10; the profile's until it is read), not the bus's
-reply window. The module's own frames that come meanwhile are answered after the transaction:
+waits the module's own monitor timeout (03 F10; the profile's until it is read) plus the
+bus's reply window. The module's own frames that come meanwhile are answered after the transaction:
 a report (06) is confirmed with 00 F1, a route read request (14 F1) is answered with what the
-`route_reader` says to read; `serve` listens for them when nothing is in flight.
+`route_reader` says to read; `serve` listens for them when nothing is in flight. After a
+confirm that gives a wait time, the next request waits it out.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 
 from ...link.serial_link import Link
@@ -31,7 +33,9 @@ RouteReader = Callable[[u.RouteReadRequest], u.RouteReadAnswer]
 class ConcentratorClient(OnMaster):
     def __init__(self, link: Link, master_address: str, profile: ModuleProfile, *,
                  reply_window: float = 1.0, retries: int = 1,
-                 route_reader: RouteReader | None = None) -> None:
+                 route_reader: RouteReader | None = None,
+                 now: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.master_address = master_address  # A1 of a command that addresses a meter
         self.codec = Gdw13762Codec(profile.edition, profile.mode)
         self.master: Master[Request, Reply] = Master(link, self.codec,
@@ -45,6 +49,8 @@ class ConcentratorClient(OnMaster):
         self.route_requests: list[u.RouteReadRequest] = []
         self.unasked: list[Reply] = []  # other frames the module started, unanswered
         self._seq = 0
+        self._now, self._sleep = now, sleep  # for the module's wait times
+        self._ready_at = 0.0  # when the module said it would be ready for the next request
 
     def __repr__(self) -> str:
         return f"ConcentratorClient(bus={self.link.name!r})"
@@ -55,6 +61,8 @@ class ConcentratorClient(OnMaster):
              reply_window: float | None = None) -> Transaction:
         """A request with the next sequence number; the transaction as it came (its `error`
         says why a reply that came does not answer). The module's own frames are answered."""
+        if self._ready_at > self._now():  # the module is still carrying out a command
+            self._sleep(self._ready_at - self._now())
         self._seq = (self._seq + 1) & 0xFF
         request = Request(afn, fn, unit, self._seq, expects, destination, self.master_address)
         target = f"carrier module{f' for meter {destination}' if destination else ''}"
@@ -64,14 +72,17 @@ class ConcentratorClient(OnMaster):
         finally:
             self.answer_initiated()
 
-    def ask(self, afn: int, fn: int, unit: u.Unit, *, expects: tuple[str, ...], label: str,
-            destination: str | None = None, reply_window: float | None = None) -> Reply:
+    def ask(self, afn: int, fn: int, unit: u.Unit, *, expects: tuple[str, ...],
+            label: str) -> Reply:
         """Send and return the reply that answers; Denied (00 F2) or WrongReply otherwise."""
-        return _checked(self.send(afn, fn, unit, expects=expects, label=label,
-                                  destination=destination, reply_window=reply_window)).reply
+        return _checked(self.send(afn, fn, unit, expects=expects, label=label)).reply
 
     def _confirmed(self, afn: int, fn: int, unit: u.Unit, label: str) -> u.Confirm:
-        return self.ask(afn, fn, unit, expects=(CONFIRM,), label=label).unit
+        """A command the module confirms; its next request waits the wait time the confirm
+        gives (00 F1: how long the module needs to carry the command out)."""
+        confirm = self.ask(afn, fn, unit, expects=(CONFIRM,), label=label).unit
+        self._ready_at = self._now() + confirm.wait_s
+        return confirm
 
     def _query(self, afn: int, fn: int, label: str, unit: u.Unit = NO_DATA) -> u.Unit:
         key = f"{afn:02X} F{fn}"
