@@ -49,6 +49,7 @@ class ModuleLink:
         self.silent = False  # the module answers nothing (its own frames still go out)
         self.sent: list[bytes] = []
         self.windows: list[float] = []
+        self.exchanges: list[Exchange] = []
 
     @contextmanager
     def reserved(self) -> Iterator[ModuleLink]:
@@ -68,11 +69,14 @@ class ModuleLink:
         chunks = ((t_end + delay + len(out) * CHAR, out),) if out else ()
         if out:
             splitter.feed(out)
-        return Exchange(bus=self.name, label=label, request=request,
-                        started_at=datetime.datetime.now(UTC), t_write=0.0,
-                        t_request_end=t_end, chunks=chunks, character_time=CHAR,
-                        baudrate=9600, resolution=Resolution(0.001, "scripted, 1 ms"),
-                        attempt=attempt, reply_window=reply_window, secret_spans=secret_spans)
+        record = Exchange(bus=self.name, label=label, request=request,
+                          started_at=datetime.datetime.now(UTC), t_write=0.0,
+                          t_request_end=t_end, chunks=chunks, character_time=CHAR,
+                          baudrate=9600, resolution=Resolution(0.001, "scripted, 1 ms"),
+                          attempt=attempt, reply_window=reply_window,
+                          secret_spans=secret_spans)
+        self.exchanges.append(record)
+        return record
 
 
 def module(meters: dict[str, Meter], *, edition: int = 2013, defects: tuple[str, ...] = (),

@@ -80,3 +80,18 @@ def test_a_meter_not_in_the_modules_archive_is_the_modules_refusal():
     client, _ = meter_through_module("000000000099")
     with pytest.raises(Denied, match="meter number not present"):
         client.read(0x00010000)
+
+
+def test_a_relayed_writes_password_is_masked_in_the_13f1_trace_too():
+    client, link = meter_through_module()
+    client.auth = cmd.Auth(level=2, password="123456", operator="00000000")
+    with pytest.raises(NoReply):  # the scripted meter answers reads only
+        client.write(0x04000401, "000000000009")
+    relayed = [e for e in link.exchanges if e.label.startswith("13 F1")][0]
+    inner = client.link.exchanges[0]
+
+    def secret(exchange):
+        return [exchange.request[i] for a, b in exchange.secret_spans for i in range(a, b)]
+
+    assert relayed.request_shown().count("**") == 8  # level + password, operator code
+    assert secret(relayed) == secret(inner)  # the very bytes the meter's own trace masks

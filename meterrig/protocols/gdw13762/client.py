@@ -57,14 +57,15 @@ class ConcentratorClient(OnMaster):
 
     # -- one transaction ---------------------------------------------------------------------
     def send(self, afn: int, fn: int, unit: u.Unit, *, expects: tuple[str, ...],
-             label: str, destination: str | None = None,
-             reply_window: float | None = None) -> Transaction:
+             label: str, destination: str | None = None, reply_window: float | None = None,
+             secret_spans: tuple[tuple[int, int], ...] = ()) -> Transaction:
         """A request with the next sequence number; the transaction as it came (its `error`
         says why a reply that came does not answer). The module's own frames are answered."""
         if self._ready_at > self._now():  # the module is still carrying out a command
             self._sleep(self._ready_at - self._now())
         self._seq = (self._seq + 1) & 0xFF
-        request = Request(afn, fn, unit, self._seq, expects, destination, self.master_address)
+        request = Request(afn, fn, unit, self._seq, expects, destination, self.master_address,
+                          secret_spans)
         target = f"carrier module{f' for meter {destination}' if destination else ''}"
         try:
             return self.master.transact(request, label=label, target=target,
@@ -159,12 +160,18 @@ class ConcentratorClient(OnMaster):
         return _checked(self.relay(address, protocol, frame,
                                    f"{protocol_name(protocol)} frame to {address}"))
 
-    def relay(self, address: str, protocol: int, frame: bytes, label: str) -> Transaction:
+    def relay(self, address: str, protocol: int, frame: bytes, label: str,
+              secret_spans: tuple[tuple[int, int], ...] = ()) -> Transaction:
         """13 F1 as it came (its `error` unraised): the module's monitor timeout, plus the
-        bus's reply window for the UART, is how long it may take."""
-        return self.send(0x13, 1, u.MonitorSlave(protocol, frame), expects=("13 F1",),
-                         label=f"13 F1 monitor: {label}", destination=address,
-                         reply_window=self.monitor_timeout_s + self.reply_window)
+        bus's reply window for the UART, is how long it may take. `secret_spans` are the
+        frame's password bytes, masked in the trace of the 13 F1 too."""
+        unit = u.MonitorSlave(protocol, frame)
+        frame_at = len(unit.encode(self.codec.edition)) - len(frame)  # the frame ends the unit
+        return self.send(0x13, 1, unit, expects=("13 F1",), label=f"13 F1 monitor: {label}",
+                         destination=address,
+                         reply_window=self.monitor_timeout_s + self.reply_window,
+                         secret_spans=tuple((a + frame_at, b + frame_at)
+                                            for a, b in secret_spans))
 
     def concurrent_read(self, address: str, protocol: int, frame: bytes) -> Transaction:
         """F1 F1: the same through the module's concurrent reading."""

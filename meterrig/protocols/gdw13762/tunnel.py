@@ -86,7 +86,8 @@ class Tunnel:
                 self.carrier.running_mode()
             except MeterError:
                 pass  # the profile's figure stays, and its source says so
-        transaction = self.carrier.relay(self.address, self.protocol, request, label)
+        transaction = self.carrier.relay(self.address, self.protocol, request, label,
+                                         secret_spans)
         error = transaction.error
         reply = b""
         if isinstance(error, Denied):
