@@ -4,11 +4,15 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from meterrig.cli import main
+from meterrig.decoding import NOT_A_FRAME, Wire
 from meterrig.protocols.dlt645 import commands as cmd
 from meterrig.protocols.dlt645.frame import encode as encode_645
 from meterrig.protocols.gdw13762 import units as u
+from meterrig.protocols.gdw13762.decoder import decode_frame
 from meterrig.protocols.gdw13762.frame import Address, Control, DownInfo, Frame, UpInfo, encode
 from meterrig.protocols.gdw13762.spec import GDW1376_2
 from meterrig.protocols.gdw13762.tables import EDITION_2009
@@ -88,3 +92,20 @@ def test_a_data_unit_that_does_not_fit_names_its_byte(capsys):
     code, out = decode(capsys, frame.hex())
     assert code == 1
     assert "PROBLEM: byte 14 (00 F2 after the unit): 1 byte(s) beyond the layout" in out
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(min_size=1, max_size=60).map(lambda b: b"\x68" + b))
+def test_any_bytes_after_68_decode_to_words_or_problems_never_a_crash(raw):
+    reading = decode_frame(Wire(raw))
+    assert reading.fit != NOT_A_FRAME or reading.problems
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(sorted(u.LAYOUTS)), st.binary(max_size=30))
+def test_any_data_unit_of_a_valid_frame_decodes_or_names_its_byte(key, data):
+    (name, fn), uplink = key[0].split(" F"), key[1]
+    raw = encode(Frame(Control(uplink=uplink, prm=True, mode=1),
+                       UpInfo() if uplink else DownInfo(), int(name, 16), int(fn), data))
+    reading = decode_frame(Wire(raw))
+    assert all(p.startswith("byte ") for p in reading.problems)
