@@ -218,3 +218,15 @@ def test_after_a_confirm_with_a_wait_time_the_next_request_waits_it():
     assert client.hardware_reset().wait_s == 2
     client.vendor_version()
     assert slept == [2.0]
+
+
+def test_routing_mode_the_module_asks_what_to_read_and_reports_what_it_read():
+    client, link = rig()
+    link.module.archive.pop(SILENT_METER)
+    client.route_reader = lambda asked: u.RouteReadAnswer(2, READ)  # 02: can read this
+    client.route_restart()
+    while client.serve(0.5):
+        pass
+    assert [r.address for r in client.route_requests] == [METER]
+    assert [(r.unit.slave_index, r.unit.frame) for r in client.reports] == [(1, METER_REPLY)]
+    assert [a.key for a in link.module.answers] == ["14 F1", "00 F1"]

@@ -5,8 +5,10 @@ power-line network model, meterrig/sim/plc_network.py; carrier_path.py is the se
 It keeps a slave archive and a master node address, answers queries and route control, denies
 as the notes say (7 meter number not present, 11 slave no answer, 1 invalid data unit), and can
 start frames of its own (06 reports, 14 F1 route read requests): they go out before its next
-reply, as a module sends them while the concentrator's request is in flight. `respond` is the
-whole behaviour, bytes in and bytes out, so self-tests drive it with no pty.
+reply, as a module sends them while the concentrator's request is in flight, or unasked when
+the line is quiet. In routing mode (after 12 F1) it asks the rig what to read from each meter
+of its archive (14 F1), relays the frame the rig gives and reports the reply (06 F2).
+`respond` is the whole behaviour, bytes in and bytes out, so self-tests drive it with no pty.
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ PROTOCOL_DATE = datetime.date(2013, 1, 1)  # the edition of Q/GDW 1376.2 it spea
 MAX_SLAVES = 1024
 UART_DELAY_S = 0.030  # from a request's end to the module's reply on its UART
 RESET_WAIT_S = 2  # the wait time its confirm of a hardware reset (01 F1) gives
+POLL_S = 0.05  # how soon it sends a frame of its own when nothing else is on the line
+CAN_READ = 2  # 14 F1 read flag (tables.yaml read_flags): the rig gives a frame to send
 NOT_PRESENT, NO_ANSWER, INVALID_UNIT = 7, 11, 1  # deny codes (tables.yaml deny_codes)
 RELAYED = ("13 F1", "F1 F1")
 # Seeded defects of the module: name -> what a QA engineer would write in the defect report.
@@ -86,7 +90,9 @@ class SimulatedCarrierModule:
         self.archive: dict[str, int] = dict(archive or {})  # address -> protocol byte
         self.defects = defects
         self.route = "running"
-        self.pending: list[bytes] = []  # own frames, out before the next reply
+        self.routing: list[str] = []  # meters still to ask the rig about in this round
+        self._asked: str | None = None  # the meter its last 14 F1 asked about
+        self.pending: list[bytes] = []  # own frames: out before the next reply, or unasked
         self.answers: list[Frame] = []  # the concentrator's answers to them
         self._own_seq = 0
 
@@ -109,6 +115,8 @@ class SimulatedCarrierModule:
         """Its bytes in answer to one frame from the concentrator (b"": silence) and their
         delay after the request's end (its UART delay, plus the mains for a relayed read)."""
         own, self.pending = b"".join(self.pending), []
+        if not raw:  # the line is quiet: its own frames go out unasked
+            return own, 0.0
         try:
             asked = parse(raw, self.edition)
         except ValueError as exc:
@@ -119,6 +127,8 @@ class SimulatedCarrierModule:
             return own, UART_DELAY_S
         if not frame.control.prm:  # the concentrator answering one of ours
             self.answers.append(frame)
+            if isinstance(asked.unit, u.RouteReadAnswer):
+                self._route_read(asked.unit)
             return own, UART_DELAY_S
         latency = 0.0
         info = UpInfo(seq=frame.info.seq)
@@ -184,8 +194,12 @@ class SimulatedCarrierModule:
                 return 0x00, 2, u.Deny(NOT_PRESENT)
             for address in unit.addresses:
                 del self.archive[address]
-        elif key in ("12 F1", "12 F3"):
+        elif key == "12 F1":  # a new round: it asks the rig what to read, meter by meter
+            self.route, self.routing, self._asked = "running", list(self.archive), None
+            self._ask_next()
+        elif key == "12 F3":
             self.route = "running"
+            self._ask_next()
         elif key == "12 F2":
             self.route = "paused"
         elif key == "03 F1":
@@ -208,6 +222,26 @@ class SimulatedCarrierModule:
         return 0x00, 1, u.Confirm()
 
 
+    # -- routing mode: it asks (14 F1), the rig answers, it reads and reports (06 F2) -------
+    def _ask_next(self) -> None:
+        if self.route != "running" or self._asked is not None or not self.routing:
+            return
+        self._asked = self.routing.pop(0)
+        index = list(self.archive).index(self._asked) + 1
+        self.start(0x14, 1, u.RouteReadRequest(1, self._asked, index))
+
+    def _route_read(self, answer: u.RouteReadAnswer) -> None:
+        meter, self._asked = self._asked, None
+        if meter is not None and answer.read_flag == CAN_READ and answer.frame:
+            result = self.path.relay(address_bytes(meter), answer.frame)
+            if result.reply is not None:
+                duration = max(1, round(result.latency_s)) if self.edition == 2013 else None
+                self.start(0x06, 2, u.ReportReadData(list(self.archive).index(meter) + 1,
+                                                     self.archive[meter], result.reply,
+                                                     duration))
+        self._ask_next()
+
+
 class Gdw13762Receiver:
     """The bench bus's receive side for a module's UART: a frame ends where its L says."""
 
@@ -215,11 +249,18 @@ class Gdw13762Receiver:
         self._splitter = FrameSplitter()
         self._start = 0.0
         self._waiting = False
+        self._modules: list[SimulatedCarrierModule] = []  # as the bus hands them over
+
+    def _sending(self) -> bool:
+        """A module has frames of its own and no request is coming in."""
+        return not self._splitter.buffer and any(m.pending for m in self._modules)
 
     def timeout(self, now: float) -> float | None:
-        return None
+        return POLL_S if self._sending() else None
 
     def feed(self, data: bytes, now: float, line: Line) -> list[Request]:
+        if not data:  # the line was quiet: an empty request lets the modules send their own
+            return [Request(b"", now)] if self._sending() else []
         if not self._waiting:
             self._start, self._waiting = now, True
         frames = self._splitter.feed(data)
@@ -233,6 +274,7 @@ class Gdw13762Receiver:
 
     def answer(self, frame: bytes, request: Request,
                modules: list[SimulatedCarrierModule]) -> list[Transmission]:
+        self._modules = modules
         return [t for m in modules if (t := m.answer(frame)) is not None]
 
     def replied(self, modules: list[SimulatedCarrierModule]) -> None:

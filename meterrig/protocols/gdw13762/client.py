@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterable
 from ...link.serial_link import Link
 from ...master import Master, OnMaster, Transaction
 from . import units as u
-from .codec import CONFIRM, Gdw13762Codec, Reply, Request
-from .frame import Control, DownInfo, Frame, encode
+from .codec import CONFIRM, Gdw13762Codec, Reply, Request, is_initiated, parse
+from .frame import Control, DownInfo, Frame, FrameSplitter, encode
 from .profile import ModuleProfile
 from .tables import protocol_name
 
@@ -51,6 +51,7 @@ class ConcentratorClient(OnMaster):
         self._seq = 0
         self._now, self._sleep = now, sleep  # for the module's wait times
         self._ready_at = 0.0  # when the module said it would be ready for the next request
+        self.master.observers.append(self._stale_frames)
 
     def __repr__(self) -> str:
         return f"ConcentratorClient(bus={self.link.name!r})"
@@ -205,6 +206,18 @@ class ConcentratorClient(OnMaster):
                 self._answer(frame, 0x00, 1, u.Confirm(), f"confirm report {found.key}")
             else:  # the notes ask the concentrator nothing here: kept, no answer invented
                 self.unasked.append(found)
+
+    def _stale_frames(self, transaction: Transaction) -> None:
+        """The module's own frames that came while no exchange listened reach the next one as
+        its stale bytes: they are answered too."""
+        for exchange in transaction.exchanges:
+            for raw in FrameSplitter().feed(exchange.stale):
+                try:
+                    found = parse(raw, self.codec.edition)
+                except ValueError:
+                    continue  # noise on the line, kept in the exchange record
+                if is_initiated(found.frame):
+                    self.codec.initiated.append(found)
 
     def _answer(self, asked: Frame, afn: int, fn: int, unit: u.Unit, label: str) -> None:
         """An answer to the module's frame: from the responding station, its sequence number."""
