@@ -108,15 +108,18 @@ class Master(Generic[Request, Reply]):
         self.observers: list[Callable[[Transaction], None]] = []
 
     def transact(self, request: Request, *, label: str, target: str, expect_reply: bool = True,
-                 retries: int | None = None, **options: Any) -> Transaction:
+                 retries: int | None = None, reply_window: float | None = None,
+                 **options: Any) -> Transaction:
         """Send a request and check the reply answers it. A reply that came but does not
         answer is returned with the check's error (the caller decides what it means). When a
         reply was due and no whole frame came: NoReply, or GarbledReply showing the bytes.
         Tried 1 + `retries` times while no whole frame comes (by default the master's retries,
         none for a request that must get silence: expect_reply=False). `target` names who was
-        asked ("meter 000000000001"); `options` go to the codec's encode."""
+        asked ("meter 000000000001"); `options` go to the codec's encode. `reply_window`: this
+        request's own, where the device declares how long it may take (a carrier module's
+        monitor timeout); by default the master's."""
         encoded = self.codec.encode(request, **options)
-        transaction = self._attempts(request, encoded, label, expect_reply, retries)
+        transaction = self._attempts(request, encoded, label, expect_reply, retries, reply_window)
         if transaction.reply is not None:
             try:
                 self.codec.check(request, transaction.reply)
@@ -125,26 +128,27 @@ class Master(Generic[Request, Reply]):
         return self._done(transaction, label, target, expect_reply)
 
     def send_raw(self, wire: bytes, *, label: str, target: str, expect_reply: bool = True,
-                 retries: int = 0, secret_spans: tuple[tuple[int, int], ...] = ()
-                 ) -> Transaction:
+                 retries: int = 0, secret_spans: tuple[tuple[int, int], ...] = (),
+                 reply_window: float | None = None) -> Transaction:
         """Send bytes as they are (a spoilt frame, a frame for another address) for a
         conformance test, which judges what came; the reply frame is decoded, not checked."""
         transaction = self._attempts(wire, Encoded(wire, secret_spans), label, expect_reply,
-                                     retries)
+                                     retries, reply_window)
         return self._done(transaction, label, target, expect_reply)
 
     def _attempts(self, request: Any, encoded: Encoded, label: str, expect_reply: bool,
-                  retries: int | None) -> Transaction:
+                  retries: int | None, reply_window: float | None = None) -> Transaction:
         """Up to 1 + retries exchanges, until one brings a whole frame that decodes."""
         if retries is None:  # a request that must get silence is not tried twice
             retries = self.retries if expect_reply else 0
         attempts = 1 + retries
+        window = self.reply_window if reply_window is None else reply_window
         exchanges: list[Exchange] = []
         reply, error = None, None
         for attempt in range(1, attempts + 1):
             found = _Found(self.codec.splitter())
             exchange = self.link.exchange(
-                encoded.wire, found, reply_window=self.reply_window,
+                encoded.wire, found, reply_window=window,
                 byte_gap_limit=self.byte_gap_limit, label=label, attempt=attempt,
                 secret_spans=encoded.secret_spans)
             exchanges.append(exchange)
@@ -166,8 +170,8 @@ class Master(Generic[Request, Reply]):
         if expect_reply and transaction.reply is None:
             where = f"{target} on bus {self.link.name}"
             if transaction.error is None:
-                raise NoReply(f"{where}: no reply to {label} within "
-                              f"{self.reply_window * 1e3:.0f} ms")
+                window = transaction.exchanges[-1].reply_window  # the one it waited
+                raise NoReply(f"{where}: no reply to {label} within {window * 1e3:.0f} ms")
             raise GarbledReply(f"{where}: garbled reply to {label}: "
                                f"{self.codec.shown(transaction.raw, transaction.error)}",
                                transaction.error)

@@ -82,14 +82,14 @@ class Rig:
     def client(self, position: int) -> Any:
         """The master for one position, in its protocol (one per position, kept for the run).
         A meter reached `via` another device talks through that device's master: the carrier's
-        spec turns it into the link the inner master runs on."""
+        spec turns it (with the inner position) into the link the inner master runs on."""
         if position not in self._clients:
             pos = self.config.position(position)
             if pos.via is None:
                 link = self.links[pos.bus]
             else:
                 carrier = self.config.position(pos.via).protocol
-                link = registry.get(carrier).load("relay")(self.client(pos.via))
+                link = registry.get(carrier).load("relay")(self.client(pos.via), pos)
             self._clients[position] = registry.get(pos.protocol).load("master")(
                 link, pos, self.config.buses[pos.bus])
         return self._clients[position]

@@ -226,8 +226,7 @@ def test_reported_signal_quality_falls_with_noise_and_distance():
 
 # -- seeded defects ----------------------------------------------------------------------------
 def test_the_network_defects_are_named_in_the_defect_table():
-    assert {"module-route-never-repaired", "module-collapses-under-noise",
-            "module-wrong-signal-quality"} <= DEFECTS.keys()
+    assert {"module-route-never-repaired", "module-collapses-under-noise"} <= DEFECTS.keys()
 
 
 def test_route_never_repaired_keeps_failing_where_a_good_module_recovers():
@@ -246,13 +245,6 @@ def test_collapses_under_noise_loses_everything_at_a_moderate_level_a_good_modul
         assert success_rate(net, NEAR, 20) == expected
 
 
-def test_wrong_signal_quality_reports_15_on_a_poor_link():
-    good, _ = network()
-    bad, _ = network("module-wrong-signal-quality")
-    assert read(good, MIDDLE).signal_quality < MAX_SIGNAL_QUALITY
-    assert read(bad, MIDDLE).signal_quality == MAX_SIGNAL_QUALITY
-
-
 def test_it_is_a_carrier_path():
     net: CarrierPath = network()[0]
     assert isinstance(net.relay(NEAR, encode(cmd.read(METERS[1][0], ENERGY_DI))), RelayResult)
@@ -269,7 +261,7 @@ positions:
   - {position: 3, bus: plc, protocol: dlt645-2007, address: "000000000003"}
 simulation:
   meters:
-    1: {defects: [module-wrong-signal-quality]}
+    1: {defects: [module-route-never-repaired]}
     2: {plc_path_db: 30, phase: 2}
     3: {plc_path_db: PATH}
 """
@@ -291,7 +283,7 @@ def test_the_network_behind_a_module_comes_from_the_rig_file(tmp_path):
     net = carrier_path(bench, config.positions[0], meters)
     assert [(n.address, n.path_db, n.phase) for n in net.nodes.values()] == [
         (address_bytes("000000000002"), 30.0, 2), (address_bytes("000000000003"), 55.5, 0)]
-    assert net.defects == Defects(frozenset({"module-wrong-signal-quality"}))
+    assert net.defects == Defects(frozenset({"module-route-never-repaired"}))
     assert decode(read(net, address_bytes("000000000002")).reply).address == "000000000002"
 
 

@@ -129,7 +129,7 @@ def test_via_a_protocol_that_cannot_carry_frames_is_refused(tmp_path):
         load_rig(_via_rig(tmp_path))
     assert str(error.value).endswith(
         "via.yaml:5: positions[1].via: position 1 (positions[0], line 4) speaks dlt645-2007, "
-        "which cannot carry another protocol's frames; protocols that can: none yet")
+        "which cannot carry another protocol's frames; protocols that can: gdw1376-2")
 
 
 def test_via_names_another_position_of_the_rig(tmp_path):
@@ -140,9 +140,11 @@ def test_via_names_another_position_of_the_rig(tmp_path):
 
 @attrs.frozen
 class Tunnel:
-    """What a relaying protocol gives the inner master to run on: here, just the carrier."""
+    """What a relaying protocol gives the inner master to run on: here, just the carrier and
+    the inner position."""
 
     carrier: object
+    position: object
 
 
 def test_a_carrier_spec_wraps_the_inner_master(tmp_path, monkeypatch):
@@ -154,7 +156,7 @@ def test_a_carrier_spec_wraps_the_inner_master(tmp_path, monkeypatch):
     assert config.bus_protocol("b") == carrier.name  # the bus's framing is the carrier's
     rig = Rig(config)
     inner = rig.client(2)
-    assert inner.link == Tunnel(rig.client(1))
+    assert inner.link == Tunnel(rig.client(1), config.position(2))
     assert inner.address == "000000000002"
 
 

@@ -127,11 +127,13 @@ def test_suite_passes_good_meters(suite_runs, bench):
                                    f"{bench} bench: {failed}"
 
 
-# Carrier-module defects on the power-line side: no suite drives a module yet (suites/carrier,
-# issue 10). Until one does, tests/test_plc_network.py shows each changes the network's
-# behaviour as named; the suite's rows then replace these.
+# Carrier-module defects: no suite drives a module yet (suites/carrier, issue 10). Until one
+# does, tests/test_plc_network.py and tests/test_gdw13762_master.py show each changes the
+# module's behaviour as named; the suite's rows then replace these.
 AWAITING_CARRIER_SUITE = {"module-route-never-repaired", "module-collapses-under-noise",
-                          "module-wrong-signal-quality"}
+                          "module-wrong-signal-quality", "module-wrong-checksum",
+                          "module-seq-not-echoed", "module-wrong-protocol-byte",
+                          "module-drops-destination"}
 
 
 def test_every_defect_is_caught_somewhere():

@@ -43,7 +43,11 @@ def judge_exchange(exchange: Exchange, protocol: str, **where: Any) -> list[Meas
     """Every timing figure of an answered exchange, judged; none for a protocol whose sources
     give no timing."""
     spec = registry.get(protocol)
+    # An exchange made through a carrier brings the figures measured on the carrier's own
+    # link (protocols/gdw13762/tunnel.py): its end-to-end latency.
+    carried = [judge_figure(exchange, figure, **where)
+               for figure in getattr(exchange, "carrier_figures", ())]
     if spec.exchange_timing is None:
-        return []
-    return [judge_figure(exchange, figure, **where)
-            for figure in spec.load("exchange_timing")(exchange)]
+        return carried
+    return [*(judge_figure(exchange, figure, **where)
+              for figure in spec.load("exchange_timing")(exchange)), *carried]

@@ -24,6 +24,7 @@ import attrs
 PACKAGES = (
     "meterrig.protocols.dlt645.spec",
     "meterrig.protocols.modbus.spec",
+    "meterrig.protocols.gdw13762.spec",
 )
 EXTRA_PACKAGES_VARIABLE = "METERRIG_PROTOCOLS"
 
@@ -73,8 +74,8 @@ class ProtocolSpec:
     features: Mapping[str, str] = attrs.Factory(dict)
     # Fixture name -> (position) -> [(value, id)]: the parameters a suite test takes per position.
     per_position: Mapping[str, str] = attrs.Factory(dict)
-    # (carrier master) -> a link-like tunnel the inner position's master runs on; None: this
-    # protocol cannot carry another's frames, so no position can say `via:` this one.
+    # (carrier master, inner position) -> a link-like tunnel the inner position's master runs
+    # on; None: this protocol cannot carry another's frames, so no position can say `via:` it.
     relay: str | None = None
     # (map name or None) -> (wire, previous) -> Decoded | None: `meterrig decode`
     # (meterrig/decoding.py); None: its frames are not decoded there.

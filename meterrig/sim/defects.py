@@ -34,6 +34,14 @@ DEFECTS: dict[str, str] = {
     "no-start": "does not start at the starting current",
     "wrong-constant": "its register advances 4 % less than its pulses (wrong constant)",
     "voltage-sensitive": "its error shifts 1.5 points per 10 % of voltage",
+    # carrier module, on its UART side (meterrig/sim/carrier_module.py)
+    "module-wrong-checksum": "the carrier module's replies carry a wrong CS",
+    "module-seq-not-echoed": "the carrier module's meter-read replies carry the wrong sequence "
+                             "number",
+    "module-wrong-protocol-byte": "the carrier module's 13 F1 replies carry the wrong protocol "
+                                  "byte",
+    "module-drops-destination": "the carrier module's meter-read replies lack the meter's "
+                                "address (no module flag, no field A)",
     # carrier module, on the power-line network side (meterrig/sim/plc_network.py)
     "module-route-never-repaired": "the carrier module keeps the first route it found to a "
                                    "meter, however often it fails",

@@ -237,9 +237,7 @@ class PlcNetwork:
             outcome = self._attempt(route, destination, frame, start + elapsed)
             elapsed += outcome.seconds
             if outcome.reply is not None:
-                quality = MAX_SIGNAL_QUALITY if "module-wrong-signal-quality" in self.defects \
-                    else outcome.signal_quality
-                return RelayResult(outcome.reply, elapsed, route, quality,
+                return RelayResult(outcome.reply, elapsed, route, outcome.signal_quality,
                                    self.nodes[destination].phase)
         if "module-route-never-repaired" not in self.defects:
             del self._routes[destination]  # found again, on the line as it is, next time

@@ -1,0 +1,1 @@
+"""Q/GDW 1376.2: the concentrator <-> carrier module protocol (codec, master, decoder)."""
