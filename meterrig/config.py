@@ -12,6 +12,7 @@ import difflib
 import os
 import re
 from collections.abc import Callable, Collection, Mapping
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -123,6 +124,7 @@ class InstrumentConfig:
     resource: str | None  # None only on the simulated bench
     driver: str
     timeout_ms: int = 2000
+    calibration_due: date | None = None  # past it, a run is refused unless overridden
 
 
 @attrs.frozen
@@ -628,7 +630,7 @@ _RS485_KEYS = ("rts_level_for_tx", "rts_level_for_rx", "delay_before_tx", "delay
 _POSITION_KEYS = ("position", "bus", "protocol", "address", "profile", "serial", "accuracy", "un",
                   "ib", "imax", "fn", "constant", "elements", "password", "operator", "via")
 _VIA = attrs.evolve(_integer(1), expected="the number of the position it is reached through")
-_INSTRUMENT_KEYS = ("resource", "driver", "timeout_ms")
+_INSTRUMENT_KEYS = ("resource", "driver", "timeout_ms", "calibration_due")
 _SIM_METER_KEYS = ("response_delay_ms", "clock_offset_s", "defects", "error_percent")
 _SIM_BUS_KEYS = ("echo",)
 
@@ -805,8 +807,24 @@ def _instrument(report: _Report, at: _Path, name: str, data: Any,
         name=name,
         resource=None if resource is _ABSENT else resource,
         driver=instrument.get("driver", _DRIVER, required=True),
-        **_given(timeout_ms=instrument.get("timeout_ms", _integer(1))),
+        **_given(timeout_ms=instrument.get("timeout_ms", _integer(1)),
+                 calibration_due=instrument.get("calibration_due", _CALIBRATION_DUE)),
     )
+
+
+def _date_value(value: Any) -> date:
+    # YAML reads an unquoted 2027-03-01 as a date; a quoted one is a string.
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise _Invalid from None
+    if not isinstance(value, date) or hasattr(value, "hour"):
+        raise _Invalid
+    return value
+
+
+_CALIBRATION_DUE = _Check("a date, YYYY-MM-DD", _date_value)
 
 
 def _cross_check(report: _Report, positions: list[PositionConfig], buses: Any) -> None:
@@ -996,7 +1014,7 @@ def dump_rig(config: RigConfig) -> str:
     if config.instruments:
         data["instruments"] = {name: _drop_none({
             "resource": _literal(i.resource), "driver": _literal(i.driver),
-            "timeout_ms": i.timeout_ms,
+            "timeout_ms": i.timeout_ms, "calibration_due": i.calibration_due,
         }) for name, i in config.instruments.items()}
     if config.running_simulation is not None:
         data["running_simulation"] = _literal(config.running_simulation)
