@@ -89,6 +89,22 @@ class Database:
         self.engine.dispose()
 
 
+class ResultsError(Exception):
+    """The results database cannot be read; the message says which and why."""
+
+
+def open_existing(url: str | None) -> Database:
+    """The database to read results from (default: METERRIG_RESULTS_DB, else
+    reports/results.sqlite); a SQLite file that is not there is an error, not a new database."""
+    url = url or default_url(Path("reports"))
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and \
+            not Path(parsed.database).exists():
+        raise ResultsError(f"no results database at {parsed.database}: run the suites first, "
+                           "or name one with --db URL")
+    return open_database(url)
+
+
 def open_database(url: str) -> Database:
     database = Database(url)
     database.upgrade()
