@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import attrs
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -111,8 +111,9 @@ class ResultsWriter:
         self.database.retry(add)
 
     def record(self, measurement: measure.Measurement) -> None:
+        values = _row(self.run_id, measurement)
         with self._lock:
-            self.database.retry(lambda session: session.add(_row(self.run_id, measurement)))
+            self.database.execute(INSERT, values)
 
     def finish(self, complete: bool) -> None:
         """The run's end; `complete` only when it ran to its end (a kill never gets here)."""
@@ -124,10 +125,13 @@ class ResultsWriter:
         self.database.retry(end)
 
 
-def _row(run_id: int, m: measure.Measurement) -> models.Measurement:
+INSERT = insert(models.Measurement)
+
+
+def _row(run_id: int, m: measure.Measurement) -> dict[str, Any]:
     number = isinstance(m.value, int | float) and not isinstance(m.value, bool)
     limits = m.limits
-    return models.Measurement(
+    return dict(
         run_id=run_id, position=m.position, key=m.key or m.name,
         dimensions=m.to_record()["dimensions"], name=m.name,
         value=float(m.value) if number else None,
