@@ -110,6 +110,11 @@ class ResultsWriter:
 
         self.database.retry(add)
 
+    def instrument_rows(self) -> list[models.Instrument]:
+        with self.database.session() as session:
+            return list(session.scalars(select(models.Instrument).where(
+                models.Instrument.run_id == self.run_id).order_by(models.Instrument.id)))
+
     def record(self, measurement: measure.Measurement) -> None:
         values = _row(self.run_id, measurement)
         with self._lock:
