@@ -18,9 +18,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, func, select
 
+from meterrig.config import RigFileError
 from meterrig.results import models
 from meterrig.results.database import open_database
 from meterrig.results.writer import MeterOnPosition, ResultsWriter
+from meterrig.rig import load
 
 ROOT = Path(__file__).resolve().parents[1]
 LINE_RIG = ROOT / "tests" / "rigs" / "results-line.yaml"
@@ -177,3 +179,13 @@ def test_an_instrument_past_its_calibration_due_date_refuses_the_run(tmp_path):
     assert (f"{rig}: instrument 'reference' was due for calibration on 2020-01-31"
             in done.stderr), done.stderr
     assert "--allow-expired-calibration" in done.stderr
+
+
+def test_a_calibration_due_date_that_is_not_a_date_is_refused_with_its_line(tmp_path):
+    rig = tmp_path / "bad.yaml"
+    rig.write_text(LINE_RIG.read_text().replace("calibration_due: 2099-12-31}",
+                                                "calibration_due: next spring}", 1))
+    with pytest.raises(RigFileError) as refused:
+        load(rig)
+    assert f"{rig}:14: instruments.source.calibration_due: got 'next spring'; expected a " \
+           "date, YYYY-MM-DD" in str(refused.value)
