@@ -19,6 +19,8 @@ from .meter import MeterError
 from .protocols import registry
 from .protocols.dlt645.commands import AbnormalReply, ReplyMismatch
 from .protocols.dlt645.scan import scan_bus
+from .results.database import ENVIRONMENT as RESULTS_DB
+from .results.database import ResultsError, open_existing
 from .sim.bench import SimulatedBench, SimulationError
 
 DEFAULT_RIG = Path("rigs/sim.yaml")
@@ -58,13 +60,35 @@ def main(argv: list[str] | None = None) -> int:
                                       "file; default: its protocol's default map)")
     decode.set_defaults(run=run_decode)
 
+    certificate = commands.add_parser(
+        "certificate", help="a meter's test certificate (HTML) from the results database",
+        description="Render the certificate of the meter's latest run: identity, bench, "
+                    "instruments with calibration dates, reference conditions, the results with "
+                    "limits and outcomes, the error curve, the overall verdict.")
+    certificate.add_argument("serial", help="the meter's serial number")
+    _results_db_option(certificate)
+    certificate.add_argument("--out", type=Path,
+                             help="the HTML file (default: reports/certificate-SERIAL.html)")
+    certificate.set_defaults(run=run_certificate)
+
+    report = commands.add_parser(
+        "report", help="yield, failing tests, error distribution and trends from the results "
+                       "database: PNG plots and one HTML page")
+    _results_db_option(report)
+    report.add_argument("--out", type=Path, default=Path("reports/report"),
+                        help="the folder for index.html and its plots (default: reports/report)")
+    report.add_argument("--trend", action="append", metavar="KEY",
+                        help="a measurement key to plot over time with its limits (repeatable; "
+                             "default: accuracy.mean_error)")
+    report.set_defaults(run=run_report)
+
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         return args.run(args)
     except (RigFileError, SimulationError, LinkError, MeterError, AbnormalReply,
-            ReplyMismatch) as exc:
+            ReplyMismatch, ResultsError) as exc:
         print(f"meterrig: {exc}", file=sys.stderr)
         return 1
 
@@ -137,4 +161,41 @@ def run_scan(args: argparse.Namespace) -> int:
     for address in found:
         print(address)
     print(f"# {len(found)} meter(s) on bus {args.bus}", file=sys.stderr)
+    return 0
+
+
+def _results_db_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", help="SQLAlchemy URL of the results database (default: "
+                                     f"{RESULTS_DB}, else sqlite:///reports/results.sqlite)")
+
+
+def run_certificate(args: argparse.Namespace) -> int:
+    from .results.certificate import NoSuchMeter, certificate  # matplotlib: only when asked
+
+    database = open_existing(args.db)
+    try:
+        with database.session() as session:
+            html = certificate(session, args.serial).html()
+    except NoSuchMeter as exc:
+        print(f"meterrig: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        database.close()
+    out = args.out or Path("reports") / f"certificate-{args.serial}.html"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(html, encoding="utf-8")
+    print(out)
+    return 0
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from .results.report import write_report
+
+    database = open_existing(args.db)
+    try:
+        with database.session() as session:
+            page = write_report(session, args.out, args.trend or None)
+    finally:
+        database.close()
+    print(page)
     return 0

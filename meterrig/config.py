@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Collection, Mapping
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -111,6 +112,18 @@ def _hex_secret(digits: int) -> Any:
 
     return Annotated[Secret, BeforeValidator(convert),
                      Field(description=f"{digits} hex digits, in quotes")]
+
+
+def _date(value: Any) -> Any:
+    # YAML reads an unquoted 2027-03-01 as a date; a quoted one is text.
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise invalid(f"got {show(value)}") from None
+    if isinstance(value, datetime):
+        raise invalid(f"got {show(value)}, a time as well as a date")
+    return value
 
 
 def _or_default(value: Any) -> Any:
@@ -271,6 +284,9 @@ class InstrumentConfig(Schema):
     resource: Text | None = Field(None, description=RESOURCE)  # None only on the simulated bench
     driver: Text = Field(description="the name of a command map, e.g. generic-scpi-source")
     timeout_ms: int = Field(2000, ge=1)
+    # Past it, a run is refused unless overridden (meterrig/calibration.py).
+    calibration_due: Annotated[date | None, BeforeValidator(_date)] = Field(
+        None, description="a date, YYYY-MM-DD")
 
 
 class SimMeterConfig(Schema):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -198,12 +199,16 @@ class MeasurementLog:
         self._file: IO[str] = path.open("a", encoding="utf-8")
         self._lock = threading.Lock()
         self.measurements: list[Measurement] = []
+        # Called with each measurement once its line is written (the results database).
+        self.observers: list[Callable[[Measurement], None]] = []
 
     def record(self, measurement: Measurement, **context: Any) -> Measurement:
         with self._lock:
             self.measurements.append(measurement)
             self._file.write(json.dumps({**context, **measurement.to_record()}) + "\n")
             self._file.flush()
+        for observer in self.observers:
+            observer(measurement)
         return measurement
 
     def close(self) -> None:

@@ -85,6 +85,13 @@ class VisaInstrument:
             raise self._error(name, message,
                               f"reply {reply!r} is not {query.parse}: {exc}") from exc
 
+    def identity(self) -> str:
+        """Its *IDN? reply (IEEE 488.2 §10.14: maker, model, serial, firmware), for records."""
+        try:
+            return self._session.query("*IDN?").strip()
+        except (pyvisa.Error, OSError) as exc:
+            raise self._error("identity", "*IDN?", str(exc)) from exc
+
     def close(self) -> None:
         self._session.close()
 

@@ -17,7 +17,7 @@ from meterrig.config import PositionConfig
 
 from . import maths
 from .bench import MeteringBench, PointResult, unity_point
-from .curves import CurvePoint
+from .curves import CurvePoint, power_factor_label
 from .group import GroupLog, GroupMeasurement, rating, same_rated
 from .standards import ConstantTest, CreepTest, InfluencePoint, LoadPoint, Standard, StartingTest
 
@@ -200,8 +200,7 @@ class MeteringProcedure:
             for number, result in made.figures.items():
                 meter = rating(self.rig.config.position(number))
                 limits = Standard.for_rating(meter).accuracy_limits(meter, point)
-                label = "PF 1" if point.kind == "unity" else f"PF {point.power_factor:g} " \
-                    f"{'ind' if point.kind == 'inductive' else 'cap'}"
-                curves.setdefault(number, []).append(
-                    CurvePoint(point.current, label, result.mean, limits.high))
+                curves.setdefault(number, []).append(CurvePoint(
+                    point.current, power_factor_label(point.power_factor, point.kind),
+                    result.mean, limits.high))
         return curves
