@@ -17,6 +17,8 @@ from ...yamllines import DataFileError, LinedFile, looks_like_path
 from .catalogue import CATALOGUE, format_di
 from .commands import DI_LENGTH, PASSWORD_LEVEL_MAX
 from .frame import LIMITS
+from .prepaid import PrepaidProfile
+from .prepaid import parse as parse_prepaid
 
 TARIFFS_MAX: int = LIMITS["tariffs"]["max"]
 REPLY_DATA_MAX: int = LIMITS["frame"]["data_length_max"]["reply"]
@@ -39,6 +41,7 @@ class MeterProfile:
     data_items: tuple[int, ...]
     writable: dict[int, int]  # DI -> highest password level allowed to write it
     phases: int = 1  # measuring elements the meter reports per phase items for (1 or 3)
+    prepaid: PrepaidProfile | None = None  # a prepaid (cost-control) model's mode and states
 
     @property
     def closes_directly(self) -> bool:
@@ -87,10 +90,12 @@ _KEYS: dict[str, tuple[str, Any]] = {
                    lambda v: isinstance(v, list) and bool(v)),
     "writable": ("a mapping of data identifier to password level",
                  lambda v: isinstance(v, dict)),
+    "prepaid": ("a mapping (see meterrig/protocols/dlt645/prepaid.py)", lambda v: True),
 }
-_OPTIONAL = {"phases", "relay_close", "trip_delay_s"}
+_OPTIONAL = {"phases", "relay_close", "trip_delay_s", "prepaid"}
 _WITH_RELAY = ("relay_close", "trip_delay_s")  # required of a model that has a relay
-_BUILT = ("data_items", "writable", "relay_close", "trip_delay_s")  # converted, not as written
+# converted, not as written
+_BUILT = ("data_items", "writable", "relay_close", "trip_delay_s", "prepaid")
 
 
 def _di(value: Any) -> int | None:
@@ -150,9 +155,11 @@ def _profile(file: LinedFile, name: str, body: Any, problems: list[str]) -> Mete
             problems.append(f"{file.where((*at, 'writable', di_text))}: password level "
                             f"{level!r}; expected an integer from 0 to {PASSWORD_LEVEL_MAX}")
         writable[di] = level
+    prepaid = parse_prepaid(lambda keys: file.where((*at, "prepaid", *keys)), body["prepaid"],
+                            problems) if "prepaid" in body else None
     if len(problems) > before:
         return None
-    return MeterProfile(name=name, data_items=data_items, writable=writable,
+    return MeterProfile(name=name, data_items=data_items, writable=writable, prepaid=prepaid,
                         relay_close=tuple(body.get("relay_close") or ()) if body["relay"] else (),
                         trip_delay_s=float(body.get("trip_delay_s", 0)),
                         **{k: v for k, v in body.items() if k not in _BUILT})
