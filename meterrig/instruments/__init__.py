@@ -6,15 +6,19 @@ loopback, so nothing here knows whether the bench is real.
 
 from __future__ import annotations
 
+from .button import ButtonActuator
 from .command_map import CommandMap, CommandMapError, load_map
 from .error_calculator import ErrorCalculator, RunStatus
 from .reference import ReferenceReading, ReferenceStandard
+from .security_unit import SecurityUnit
 from .source import PowerSource
 from .visa import InstrumentError, VisaInstrument
 
 __all__ = [
-    "CommandMap", "CommandMapError", "ErrorCalculator", "InstrumentError", "PowerSource",
-    "ReferenceReading", "ReferenceStandard", "RunStatus", "VisaInstrument", "load_map",
+    "ButtonActuator", "CommandMap", "CommandMapError", "ErrorCalculator", "InstrumentError",
+    "PowerSource",
+    "ReferenceReading", "ReferenceStandard", "RunStatus", "SecurityUnit", "VisaInstrument",
+    "load_map",
     "open_instrument",
 ]
 
@@ -22,11 +26,13 @@ DRIVER_CLASSES = {
     "source": PowerSource,
     "reference": ReferenceStandard,
     "error-calculator": ErrorCalculator,
+    "button": ButtonActuator,
+    "security-unit": SecurityUnit,
 }
 
 
 def open_instrument(name: str, resource: str, driver: str,
-                    timeout_ms: int) -> PowerSource | ReferenceStandard | ErrorCalculator:
+                    timeout_ms: int) -> object:
     """Open `resource` with the command map `driver`; the map's kind picks the class."""
     command_map = load_map(driver)
     return DRIVER_CLASSES[command_map.kind](

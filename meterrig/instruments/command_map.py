@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 import yaml
 
-KINDS = ("source", "reference", "error-calculator")
+KINDS = ("source", "reference", "error-calculator", "button", "security-unit")
 TOP_KEYS = ("model", "kind", "termination", "commands", "queries")
 DEFAULT_TERMINATION = "\n"
 
@@ -25,6 +25,10 @@ DEFAULT_TERMINATION = "\n"
 FIELD_SAMPLES: dict[str, float | int] = {
     "voltage": 230.0, "current": 5.0, "phase_deg": 60.0, "frequency": 50.0,
     "channel": 1, "meter_constant": 1000, "pulses": 10, "reference_constant": 1e6,
+    "hold_s": 3.0, "amount_fen": 1000, "count": 2, "customer": "000000000001",
+    # hex strings of the security unit's byte fields
+    "random": "00" * 8, "random1": "00" * 8, "random2": "00" * 4, "dispersion": "00" * 8,
+    "data": "00" * 8, "mac": "00" * 4,
 }
 
 
@@ -108,6 +112,24 @@ NEEDS: dict[str, dict[str, dict[str, Need]]] = {
             "pulses_seen": Need(("channel",), parses=("int",)),
             "result": Need(("channel",), parses=("float",)),
             "pulse_count": Need(("channel",), parses=("int",)),
+        },
+    },
+    # A relay actuator that holds a meter's button down (close after close allowed, 1B).
+    "button": {
+        "commands": {"press": Need(("channel", "hold_s"))},
+        "queries": {},
+    },
+    # The lab's encryption unit for ESAM money transactions (meterrig/protocols/dlt645/
+    # security.py, docs/prepaid.md): byte fields and replies are hex strings.
+    "security-unit": {
+        "commands": {},
+        "queries": {
+            "random": Need(parses=("str",)),
+            "authenticate": Need(("random", "dispersion"), parses=("str",)),
+            "sign_recharge": Need(("random1", "random2", "dispersion", "amount_fen", "count",
+                                   "customer"), parses=("str",)),
+            "verify_reply_mac": Need(("random1", "random2", "dispersion", "data", "mac"),
+                                     parses=("bool",)),
         },
     },
 }
