@@ -85,6 +85,7 @@ class LocalAccount(Account):
     """The meter keeps the money."""
 
     mode = "local"
+    resolution = FEN  # 00900200 is XXXXXX.XX yuan
 
     def __init__(self, client: Dlt645Client, prepaid: PrepaidProfile,
                  security: SecurityModule) -> None:
@@ -177,6 +178,11 @@ class RemoteAccount(Account):
     def settings(self) -> Settings:
         return self._settings
 
+    @property
+    def resolution(self) -> Decimal:
+        """The balance moves in steps of the energy register's (XXXXXX.XX kWh) × price."""
+        return FEN * self._settings.price
+
     def credit(self) -> Decimal:
         spent = (self.energy_kwh() - self._energy_at_balance) * self._settings.price
         return (self._balance - spent).quantize(FEN)
@@ -200,7 +206,8 @@ class RemoteAccount(Account):
         if credit > self._settings.alarm_1 and self._alarmed:
             self.client.relay(RelayAction.ALARM_RELEASE)
             self._alarmed = False
-        if credit > self._settings.close_allowed and self._tripped:
+        if credit > self._settings.close_allowed and self.relay_open():
             self.client.relay(RelayAction.CLOSE_ALLOWED)
+        if credit > self._settings.trip_level:
             self._tripped = False
         return RechargeReply(int(credit / FEN), 0, True)
