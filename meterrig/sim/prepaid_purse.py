@@ -36,7 +36,7 @@ class FactorySettings:
     """What the simulated local meter is delivered with (yuan, yuan/kWh, rig seconds): chosen
     so that a drain at the bench speed-up takes seconds; a real meter is set by its utility."""
 
-    price: Decimal = Decimal("5.0000")
+    price: Decimal = Decimal("10.0000")
     alarm_1: Decimal = Decimal("6.00")
     alarm_2: Decimal = Decimal("3.00")
     overdraft_limit: Decimal = Decimal("1.00")

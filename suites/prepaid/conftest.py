@@ -123,12 +123,13 @@ def drain(rig) -> Drain:
 
 @pytest.fixture
 def fund(account, bench_load, button, position):
-    """Bring the credit to about `target` with the relay closed and the load off: buy the
-    difference, drain what is too much, press the button if the relay is open."""
-    def to(target: Decimal) -> Decimal:
+    """Bring the credit to `target` (at least `target` unless `exact`) with the relay closed
+    and the load off: buy the difference, drain what is too much, press the button if the
+    relay is open."""
+    def to(target: Decimal, *, exact: bool = False) -> Decimal:
         bench_load.idle()
         credit = account.credit()
-        if credit > target + FUND_MARGIN:
+        if exact and credit > target + FUND_MARGIN:
             bench_load.on()
             while account.credit() > target:
                 account.watch()

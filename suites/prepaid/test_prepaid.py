@@ -52,7 +52,11 @@ def _drain_seconds(amount: Decimal, price: Decimal, load) -> float:
 @pytest.mark.measures("reference_energy", "credit_drained", "drain_error")
 def test_credit_drain(rig, account, fund, bench_load, reference, position, verify):
     settings = account.settings()
-    amount = _yuan("drain_amount")
+    accuracy = _class_percent(position)
+    # Enough that two readings' resolution stays within 80 % of the meter's accuracy (a remote
+    # balance moves in the energy register's steps × price: it needs a longer drain).
+    amount = max(_yuan("drain_amount"),
+                 2 * account.resolution * 100 / (Decimal("0.8") * Decimal(str(accuracy.high))))
     fund(settings.alarm_1 + amount + FUND_MARGIN)
     before = account.credit()
     reference.reset_energy()
@@ -89,7 +93,7 @@ def test_alarm_at_threshold(account, fund, bench_load, meter_profile, state, ver
     # A bit the model shares with a higher alarm is already on above this one's threshold.
     shared = any(other != state and b == bit and getattr(settings, other) > threshold
                  for other, b in meter_profile.prepaid.status_bits.items())
-    fund(threshold + FUND_MARGIN)
+    fund(threshold + FUND_MARGIN, exact=True)
     bench_load.on()
     step = Decimal("0.00")  # the most the credit moved during one reading of the state
     shown, credit = False, account.credit()
@@ -119,7 +123,7 @@ def test_trip_at_the_load(rig, account, fund, bench_load, drain, meter_profile, 
                           request, verify):
     settings = account.settings()
     declared = meter_profile.trip_delay_s
-    fund(settings.trip_level + 2 * FUND_MARGIN)
+    fund(settings.trip_level + 2 * FUND_MARGIN, exact=True)
     bench_load.on()
 
     def credit() -> Decimal:
@@ -183,7 +187,7 @@ def test_recharge_and_close_allowed(rig, account, fund, bench_load, reference, b
                                     position, verify):
     settings = account.settings()
     if not account.relay_open():  # the trip test leaves it open; alone, this test trips it
-        fund(settings.trip_level + FUND_MARGIN)
+        fund(settings.trip_level + FUND_MARGIN, exact=True)
         bench_load.on()
         while not account.relay_open():
             account.credit()

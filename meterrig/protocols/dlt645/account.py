@@ -93,9 +93,12 @@ class LocalAccount(Account):
         self.security = security
 
     def credit(self) -> Decimal:
-        """Remaining credit, negative by the overdraft (yuan)."""
-        return self.client.read(REMAINING_CREDIT).quantity.value \
-            - self.client.read(OVERDRAFT).quantity.value
+        """Remaining credit, negative by the overdraft (yuan): the overdraft is read only when
+        nothing remains (one reading while there is credit, so a drain is watched closely)."""
+        remaining = self.client.read(REMAINING_CREDIT).quantity.value
+        if remaining > 0:
+            return remaining
+        return -self.client.read(OVERDRAFT).quantity.value
 
     def settings(self) -> Settings:
         read = {name: self.client.read(di).quantity.value for name, di in THRESHOLDS.items()}
