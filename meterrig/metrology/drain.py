@@ -21,7 +21,7 @@ class Sample:
     credit_at: tuple[float, float]  # rig seconds before and after the credit reading
     current: float  # A, the source's measured load current
     current_at: tuple[float, float]
-    relay_open: bool  # as the meter reports it (run status word 3 bit 4)
+    relay_open: bool | None  # as the meter reports it (status word 3 bit 4); None: not read
 
 
 @attrs.define
@@ -37,10 +37,12 @@ class Drain:
         return value, (before, self.now())
 
     def take(self, credit: Callable[[], Decimal], current: Callable[[], float],
-             relay_open: Callable[[], bool]) -> Sample:
+             relay_open: Callable[[], bool] | None = None) -> Sample:
+        """One sample; the relay state only when asked (each reading widens the brackets)."""
         credit_value, credit_at = self.bracket(credit)
         current_value, current_at = self.bracket(current)
-        sample = Sample(credit_value, credit_at, current_value, current_at, relay_open())
+        sample = Sample(credit_value, credit_at, current_value, current_at,
+                        None if relay_open is None else relay_open())
         self.samples.append(sample)
         return sample
 
@@ -72,8 +74,9 @@ def save_drain_plot(drain: Drain, title: str, path: Path) -> Path:
     credit.set_ylabel("credit (yuan)")
     current.step([s.current_at[1] for s in samples], [s.current for s in samples], where="post")
     current.set_ylabel("load current (A)")
-    relay.step([s.credit_at[1] for s in samples], [int(s.relay_open) for s in samples],
-               where="post")
+    read = [s for s in samples if s.relay_open is not None]
+    relay.step([s.credit_at[1] for s in read], [int(s.relay_open) for s in read], where="post",
+               marker=".")
     relay.set_yticks([0, 1], ["closed", "open"])
     relay.set_ylabel("relay")
     relay.set_xlabel("rig time (s)")

@@ -28,7 +28,7 @@ from .physics import BenchPhysics
 
 WATCH_S = 0.005  # real seconds between the watcher's looks (0.5 rig s at a 100× speed-up)
 WRONG_PRICE = Decimal("1.10")  # the seeded defect drains 10 % too fast
-LATE_TRIP_S = 240.0  # the seeded defect trips this much later (rig seconds)
+LATE_TRIP_S = 150.0  # the seeded defect trips this much later (rig seconds)
 
 
 @attrs.frozen
