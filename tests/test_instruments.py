@@ -303,7 +303,8 @@ def test_a_bad_map_names_the_file_and_every_bad_key(tmp_path, changes, keys):
 
 def test_an_unknown_map_name_lists_the_shipped_maps():
     with pytest.raises(CommandMapError, match="no command map named 'acme-9000'; shipped maps: "
-                                              "generic-scpi-source, sim-button, sim-error-calculator"):
+                                              "generic-scpi-source, sim-button, "
+                                              "sim-error-calculator"):
         load_map("acme-9000")
 
 

@@ -63,8 +63,10 @@ def test_prepaid_profile_mistakes_name_the_line(tmp_path):
 @pytest.fixture
 def purse():
     physics = BenchPhysics(RigClock(), {1: MeterPhysics()})
-    return PrepaidPurse(position=1, address=ADDRESS, prepaid=profile("prepaid-local").prepaid,
-                        physics=physics, defects=Defects())
+    purse = PrepaidPurse(position=1, address=ADDRESS, prepaid=profile("prepaid-local").prepaid,
+                         physics=physics, defects=Defects())
+    yield purse
+    purse.stop()
 
 
 def _signed(purse, module, amount_fen, count, customer=ADDRESS):

@@ -9,7 +9,6 @@ opens the relay when the time comes, as a meter does whether or not anyone is re
 from __future__ import annotations
 
 import threading
-import time
 from decimal import ROUND_HALF_EVEN, Decimal
 
 import attrs
@@ -75,7 +74,12 @@ class PrepaidPurse:
         self._trip_at: float | None = None
         self.relay_reported_open = False  # the status word's relay bit, if not the contact's
         self.close_allowed = False
+        self._stopped = threading.Event()
         threading.Thread(target=self._watch, name=f"purse-{position}", daemon=True).start()
+
+    def stop(self) -> None:
+        """The watcher stops (the bench's process ends it anyway)."""
+        self._stopped.set()
 
     @property
     def price(self) -> Decimal:
@@ -112,8 +116,7 @@ class PrepaidPurse:
 
     # -- the trip ---------------------------------------------------------------------------
     def _watch(self) -> None:
-        while True:
-            time.sleep(WATCH_S)
+        while not self._stopped.wait(WATCH_S):
             with self._lock:
                 self._look()
 
