@@ -91,6 +91,7 @@ class LocalAccount(Account):
                  security: SecurityModule) -> None:
         super().__init__(client, prepaid)
         self.security = security
+        self._settings: Settings | None = None
 
     def credit(self) -> Decimal:
         """Remaining credit, negative by the overdraft (yuan): the overdraft is read only when
@@ -101,9 +102,13 @@ class LocalAccount(Account):
         return -self.client.read(OVERDRAFT).quantity.value
 
     def settings(self) -> Settings:
-        read = {name: self.client.read(di).quantity.value for name, di in THRESHOLDS.items()}
-        return Settings(price=self.client.read(CURRENT_PRICE).quantity.value, **read,
-                        source="read from the meter: 02800020, 04001001..04001005")
+        """Price and thresholds, read from the meter once (nothing here writes them)."""
+        if self._settings is None:
+            read = {name: self.client.read(di).quantity.value for name, di in THRESHOLDS.items()}
+            self._settings = Settings(price=self.client.read(CURRENT_PRICE).quantity.value,
+                                      **read, source="read from the meter: 02800020, "
+                                      "04001001..04001005")
+        return self._settings
 
     def purchase_count(self) -> int:
         return int(self.client.read(PURCHASE_COUNT).quantity.value)
