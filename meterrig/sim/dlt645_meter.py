@@ -138,7 +138,9 @@ class SimulatedDlt645Meter:
             return None
         self._relay_settles()
         character_time = self.character_bits / self.baudrate  # before a baud change takes effect
-        if frame.function == SECURITY and frame.address != BROADCAST_ADDRESS:
+        # Control code 03 is a local prepaid meter's (in DL/T 645-1997 it is a re-read).
+        if self.purse is not None and frame.function == SECURITY \
+                and frame.address != BROADCAST_ADDRESS:
             return Transmission(self._shape(encode(self._security(frame),
                                                    preamble=REPLY_PREAMBLE)),
                                 self.defects.response_delay(self.response_delay), character_time)
@@ -169,22 +171,19 @@ class SimulatedDlt645Meter:
                             self.defects.response_delay(self.response_delay), character_time)
 
     def _security(self, frame: Frame) -> Frame:
-        """Control code 03 through the meter's ESAM (bench key: NOT the real algorithm); a
-        meter without a purse knows no money and refuses with SERR bit 0."""
+        """Control code 03 through the meter's ESAM (bench key: NOT the real algorithm)."""
+        other = Refusal("other error")
         try:
-            if self.purse is None:
-                raise Refusal("other error")
-            try:
-                request = SecurityRequest.parse(frame)
-                if request.di == command_di("authenticate") and len(request.body) == 24:
-                    data = self.purse.authenticate(request.body[:8], request.body[8:16],
-                                                   request.body[16:24])
-                elif request.di == command_di("recharge"):
-                    data = self.purse.recharge(Recharge.from_bytes(request.body))
-                else:
-                    raise Refusal("other error")
-            except ValueError as exc:
-                raise Refusal("other error") from exc
+            request = SecurityRequest.parse(frame)
+            if request.di == command_di("authenticate") and len(request.body) == 24:
+                data = self.purse.authenticate(request.body[:8], request.body[8:16],
+                                               request.body[16:24])
+            elif request.di == command_di("recharge"):
+                data = self.purse.recharge(Recharge.from_bytes(request.body))
+            else:
+                raise other
+        except ValueError:  # a request it cannot make sense of
+            return security_refusal(frame, self.address, other.serr)
         except Refusal as refusal:
             return security_refusal(frame, self.address, refusal.serr)
         return security_reply(frame, self.address, data)
