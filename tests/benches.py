@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import yaml
+
+RIGS = Path(__file__).parent / "rigs"
+
 METER = {"bus": "rs485-1", "protocol": "dlt645-2007", "password": {"level": 2, "value": "123456"}}
 # Several benches run at once on a CI machine of 2 cores: a simulated instrument may be starved
 # for seconds (seen once: a 2 s VISA timeout), which must not pass for a verdict.
@@ -41,4 +47,10 @@ BENCHES = {
                       {"position": 2, "address": "000000000002", **METER}],
         "instruments": INSTRUMENTS,
     }),
+}
+# The prepaid benches (one prepaid meter each: its trip cuts the series current loop) run
+# suites/prepaid; their rigs are the files the suite is run against by hand.
+BENCHES |= {
+    f"prepaid-{mode}": ("prepaid", yaml.safe_load((RIGS / f"prepaid-{mode}.yaml").read_text()))
+    for mode in ("local", "remote")
 }

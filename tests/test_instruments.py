@@ -64,6 +64,11 @@ class FakePhysics:
         self.is_settled = False
         self.energy_kwh = 10.0001  # true energy since the bench started; off any pulse instant
 
+    @property
+    def load(self) -> FakeSource:
+        """The source as the current loop carries it (no relay opens here)."""
+        return self.source
+
     def set_source(self, **changes: float | bool) -> None:
         self.changes.append(changes)
         self.source = attrs.evolve(self.source, **changes)
@@ -301,7 +306,7 @@ def test_a_bad_map_names_the_file_and_every_bad_key(tmp_path, changes, keys):
 def test_an_unknown_map_name_lists_the_shipped_maps():
     with pytest.raises(CommandMapError, match="no command map named 'acme-9000'; shipped maps: "
                                               "generic-scpi-attenuator, .*generic-scpi-source, "
-                                              ".*sim-error-calculator"):
+                                              ".*sim-button, .*sim-error-calculator"):
         load_map("acme-9000")
 
 

@@ -72,6 +72,18 @@ CAUGHT_BY = {
                                         "position 1: variation of error, voltage +10%"),
     ("metering", "relay-ignores-trip"): ("test_relay_stops_and_resumes_registration[pos1]",
                                          "the relay stayed closed after a trip"),
+    ("prepaid-local", "drains-at-wrong-price"): ("test_credit_drain[pos1]",
+                                                 "drains at the wrong price"),
+    ("prepaid-local", "no-alarm-1"): ("test_alarm_at_threshold[pos1-alarm_1]",
+                                      "no alarm 1 at its threshold"),
+    ("prepaid-local", "trips-late"): ("test_trip_at_the_load[pos1]", "the relay opened late"),
+    ("prepaid-local", "trip-load-keeps-flowing"): ("test_trip_at_the_load[pos1]",
+                                                   "but the load keeps flowing"),
+    ("prepaid-local", "accepts-replayed-recharge"): (
+        "test_refused_recharge[pos1-a replayed recharge]",
+        "the meter accepted a recharge with a replayed recharge"),
+    ("prepaid-local", "loses-credit-on-power-cycle"): ("test_power_cycle[pos1]",
+                                                       "lost its credit across a power cycle"),
 }
 
 def rig_with(bench: str, defect: str | None) -> dict:

@@ -30,7 +30,8 @@ from ..datafile import (
     suggest,
 )
 
-KINDS = ("source", "reference", "error-calculator", "noise-injector", "attenuator")
+KINDS = ("source", "reference", "error-calculator", "noise-injector", "attenuator", "button",
+         "security-unit")
 DEFAULT_TERMINATION = "\n"
 
 # Every format field a template may use, with a sample of the type the driver passes, so a
@@ -40,6 +41,10 @@ FIELD_SAMPLES: dict[str, float | int] = {
     "channel": 1, "meter_constant": 1000, "pulses": 10, "reference_constant": 1e6,
     "level_vrms": 0.5, "start_hz": 3000.0, "stop_hz": 95000.0, "burst_s": 0.1, "period_s": 1.0,
     "attenuation_db": 30.0,
+    "hold_s": 3.0, "amount_fen": 1000, "count": 2, "customer": "000000000001",
+    # hex strings of the security unit's byte fields
+    "random": "00" * 8, "random1": "00" * 8, "random2": "00" * 4, "dispersion": "00" * 8,
+    "data": "00" * 8, "mac": "00" * 4,
 }
 
 
@@ -123,6 +128,24 @@ NEEDS: dict[str, dict[str, dict[str, Need]]] = {
             "pulses_seen": Need(("channel",), parses=("int",)),
             "result": Need(("channel",), parses=("float",)),
             "pulse_count": Need(("channel",), parses=("int",)),
+        },
+    },
+    # A relay actuator that holds a meter's button down (close after close allowed, 1B).
+    "button": {
+        "commands": {"press": Need(("channel", "hold_s"))},
+        "queries": {},
+    },
+    # The lab's encryption unit for ESAM money transactions (meterrig/protocols/dlt645/
+    # security.py, docs/prepaid.md): byte fields and replies are hex strings.
+    "security-unit": {
+        "commands": {},
+        "queries": {
+            "random": Need(parses=("str",)),
+            "authenticate": Need(("random", "dispersion"), parses=("str",)),
+            "sign_recharge": Need(("random1", "random2", "dispersion", "amount_fen", "count",
+                                   "customer"), parses=("str",)),
+            "verify_reply_mac": Need(("random1", "random2", "dispersion", "data", "mac"),
+                                     parses=("bool",)),
         },
     },
 }

@@ -27,6 +27,10 @@ class PowerSource:
     def off(self) -> None:
         self.io.write("output_off")
 
+    def on(self) -> None:
+        """The output back on at its last settings (the meters' voltage returns)."""
+        self.io.write("output_on")
+
     def settled(self) -> bool:
         return self.io.query("settled")
 

@@ -72,7 +72,22 @@ class Clauses(RootModel[dict[str, dict[str, str]]]):
     model_config = ConfigDict(strict=True)
 
 
-SCHEMAS: dict[str, type[Any]] = {"clauses": Clauses, "rig-tolerances": Tolerances}
+class Quantity(Schema):
+    """One of the rig's chosen figures: its value, unit and why."""
+
+    value: float = Field(strict=False)
+    unit: str  # "" for a plain factor
+    source: str = Field(min_length=1, description="where the value comes from, as text")
+
+
+class Quantities(RootModel[dict[str, Quantity]]):
+    """A table of named figures, each with value, unit and source (prepaid.yaml)."""
+
+    model_config = ConfigDict(strict=True)
+
+
+SCHEMAS: dict[str, type[Any]] = {"clauses": Clauses, "rig-tolerances": Tolerances,
+                                 "prepaid": Quantities}
 
 
 @cache

@@ -30,7 +30,7 @@ EXTRA_PACKAGES_VARIABLE = "METERRIG_PROTOCOLS"
 
 # What a position can need of its meter (pytest marker `needs`): metering is having an
 # EnergyMeter adapter, password is the rig file's; the others a spec declares per position.
-FEATURES = ("metering", "relay", "password", "follow-up")
+FEATURES = ("metering", "relay", "password", "follow-up", "prepaid")
 
 
 def resolve(reference: str) -> Any:

@@ -27,6 +27,14 @@ DEFECTS: dict[str, str] = {
     "wrong-exception-code": "reports an unmapped register address with exception 04 instead of 02",
     "answers-unimplemented-function": "answers read coils (01) with a normal reply instead of "
                                       "exception 01",
+    # prepaid (local cost-control meters; issue 13)
+    "drains-at-wrong-price": "drains its credit at a price 10 % above the one it declares",
+    "no-alarm-1": "raises no alarm at credit threshold 1",
+    "trips-late": "trips minutes after its declared trip delay",
+    "trip-load-keeps-flowing": "reports its relay open at the trip level but the load keeps "
+                               "flowing",
+    "accepts-replayed-recharge": "accepts a replayed recharge (the same purchase count twice)",
+    "loses-credit-on-power-cycle": "loses its credit across a power cycle",
     # metrology
     "low-current-error": "registers 3 % too much below 0.1 Ib",
     "pf-error": "registers 2.5 % too much at power factor 0.5 inductive",

@@ -16,8 +16,17 @@ from ..protocols.dlt645 import commands as cmd
 from ..protocols.dlt645.catalogue import CATALOGUE
 from ..protocols.dlt645.frame import BROADCAST_ADDRESS, LIMITS, Frame, Function, encode
 from ..protocols.dlt645.profile import MeterProfile
+from ..protocols.dlt645.security import (
+    SECURITY,
+    Recharge,
+    SecurityRequest,
+    command_di,
+    security_refusal,
+    security_reply,
+)
 from .defects import Defects
 from .physics import BenchPhysics
+from .prepaid_purse import LATE_TRIP_S, FactorySettings, PrepaidPurse, Refusal
 
 ERR_OTHER = cmd.error_byte_of("other error")
 ERR_NO_DATA = cmd.error_byte_of("no requested data")
@@ -95,6 +104,13 @@ class SimulatedDlt645Meter:
         self._broadcast_taken: date | None = None
         self._follow_ups: dict[int, list[bytes]] = {}
         self._max_demand: dict[str, object] | None = None
+        prepaid = profile.prepaid
+        # A local prepaid meter keeps its money in a purse; a remote one obeys the master.
+        self.purse = PrepaidPurse(position=position, address=address, prepaid=prepaid,
+                                  physics=physics, defects=defects) \
+            if prepaid is not None and prepaid.mode == "local" else None
+        if profile.relay:
+            physics.buttons[position] = self.press_button
 
     # -- receive path -------------------------------------------------------------------------
     def takes(self, frame: Frame, had_preamble: bool) -> bool:
@@ -122,6 +138,12 @@ class SimulatedDlt645Meter:
             return None
         self._relay_settles()
         character_time = self.character_bits / self.baudrate  # before a baud change takes effect
+        # Control code 03 is a local prepaid meter's (in DL/T 645-1997 it is a re-read).
+        if self.purse is not None and frame.function == SECURITY \
+                and frame.address != BROADCAST_ADDRESS:
+            return Transmission(self._shape(encode(self._security(frame),
+                                                   preamble=REPLY_PREAMBLE)),
+                                self.defects.response_delay(self.response_delay), character_time)
         try:
             data, follow_up = self._serve(self._parse(frame))
             error_byte = None
@@ -147,6 +169,24 @@ class SimulatedDlt645Meter:
             reply = cmd.abnormal_reply(frame, sender, error_byte)
         return Transmission(self._shape(encode(reply, preamble=REPLY_PREAMBLE)),
                             self.defects.response_delay(self.response_delay), character_time)
+
+    def _security(self, frame: Frame) -> Frame:
+        """Control code 03 through the meter's ESAM (bench key: NOT the real algorithm)."""
+        other = Refusal("other error")
+        try:
+            request = SecurityRequest.parse(frame)
+            if request.di == command_di("authenticate") and len(request.body) == 24:
+                data = self.purse.authenticate(request.body[:8], request.body[8:16],
+                                               request.body[16:24])
+            elif request.di == command_di("recharge"):
+                data = self.purse.recharge(Recharge.from_bytes(request.body))
+            else:
+                raise other
+        except ValueError:  # a request it cannot make sense of
+            return security_refusal(frame, self.address, other.serr)
+        except Refusal as refusal:
+            return security_refusal(frame, self.address, refusal.serr)
+        return security_reply(frame, self.address, data)
 
     def _parse(self, frame: Frame) -> object:
         """The request a frame carries (RequestError: one the meter cannot make sense of)."""
@@ -258,7 +298,8 @@ class SimulatedDlt645Meter:
         n = self.profile.phases
         now = self.now()
         status3 = (
-            (0 if registers.relay_closed else STATUS3_RELAY_OPEN)
+            (0 if registers.relay_closed and not (self.purse and self.purse.relay_reported_open)
+             else STATUS3_RELAY_OPEN)
             | (STATUS3_RELAY_COMMAND if self.relay_commanded_open else 0)
             | (STATUS3_ALARM if self.alarm else 0)
         )
@@ -301,7 +342,33 @@ class SimulatedDlt645Meter:
             0x04000501: STATUS1_REVERSE_POWER if readings.active_power_w < 0 else 0,
             0x04000503: status3,
         })
+        if self.purse is not None:
+            self._prepaid_values(values)
         return values
+
+    def _prepaid_values(self, values: dict[int, object]) -> None:
+        """Credit, overdraft, price, purchases, settings; the credit states where the profile
+        says the model shows them."""
+        purse, settings = self.purse, self.purse.settings
+        credit = purse.credit()
+        values.update({
+            0x00900200: max(credit, Decimal("0.00")),
+            0x00900201: max(-credit, Decimal("0.00")),
+            0x02800020: purse.price,
+            0x03330201: purse.purchase_count,
+            0x03330601: purse.purchased,
+            0x0400040E: purse.customer,
+            0x04001001: settings.alarm_1,
+            0x04001002: settings.alarm_2,
+            0x04001003: settings.overdraft_limit,
+            0x04001004: settings.hoarding_limit,
+            0x04001005: settings.close_allowed,
+            **{0x04050100 + tariff: purse.price for tariff in range(1, self.profile.tariffs + 1)},
+        })
+        for state, on in purse.states().items():
+            bit = self.profile.prepaid.status_bits.get(state)
+            if on and bit is not None:
+                values[bit.di] = values.get(bit.di, 0) | 1 << bit.bit
 
     def _maximum_demand(self, demand_kw: Decimal, now: datetime) -> dict[str, object]:
         """The largest total active power seen at a read, and the minute it was seen: a
@@ -346,7 +413,7 @@ class SimulatedDlt645Meter:
             self.relay_commanded_open = True
             self.close_allowed = False
             if "relay-ignores-trip" not in self.defects:
-                self._trip_at = self.physics.clock.now() + self.profile.trip_delay_s
+                self._trip_at = self.physics.clock.now() + self._trip_delay()
                 self._relay_settles()
         elif action in modes:
             self.relay_commanded_open = False
@@ -359,6 +426,14 @@ class SimulatedDlt645Meter:
         elif action in (cmd.RelayAction.ALARM, cmd.RelayAction.ALARM_RELEASE):
             self.alarm = action == cmd.RelayAction.ALARM
 
+    def _trip_delay(self) -> float:
+        """A prepaid model's own trip delay is its factory setting, within what its profile
+        declares; other models take the declared delay."""
+        if self.profile.prepaid is None:
+            return self.profile.trip_delay_s
+        return FactorySettings().trip_delay_s + (LATE_TRIP_S if "trips-late" in self.defects
+                                                 else 0.0)
+
     def _relay_settles(self) -> None:
         """A delayed trip takes effect once its time on the rig clock has come."""
         if self._trip_at is not None and self.physics.clock.now() >= self._trip_at:
@@ -366,7 +441,10 @@ class SimulatedDlt645Meter:
             self.physics.set_relay(self.position, closed=False)
 
     def press_button(self) -> None:
-        """The customer holds the button: after a close allowed (1B) the relay closes."""
+        """The customer holds the button: after a close allowed (1B), or a local recharge above
+        the close-allowed threshold, the relay closes."""
+        if self.purse is not None and self.purse.press_button():
+            return
         if self.close_allowed:
             self.close_allowed = False
             self.physics.set_relay(self.position, closed=True)

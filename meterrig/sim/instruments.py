@@ -13,6 +13,7 @@ from typing import Any
 import attrs
 
 from ..instruments.noise_injector import dbuv_to_vrms, vrms_to_dbuv
+from ..protocols.dlt645.security import BenchKeyModule, Session
 from .scpi_server import Handler, ScpiError, ScpiServer, arguments, boolean
 
 REFERENCE_CONSTANT = 1_000_000  # imp/kWh: 1 Wh = 1000 pulses, a resolution far below any meter's
@@ -26,8 +27,9 @@ def _number(value: float) -> str:
 
 
 def _reading(physics: Any) -> str:
-    """The source's true values: voltage, current, active power W, power factor, frequency."""
-    source = physics.source
+    """The true values in the current loop: voltage, current, active power W, power factor,
+    frequency (no current while any meter's relay is open: the loop is in series)."""
+    source = physics.load
     on = source.output_on
     values = (source.voltage if on else 0.0, source.current if on else 0.0,
               source.active_power_w, source.power_factor, source.frequency)
@@ -311,11 +313,61 @@ class SimAttenuator:
         return _number(self.physics.line.attenuation_db)
 
 
-SIMULATORS: dict[str, type[SimSource | SimReference | SimErrorCalculator | SimNoiseInjector
-                          | SimAttenuator]] = {
+class SimButton:
+    """The relay actuator over the meters' buttons: it presses the simulated meter's."""
+
+    model = "sim-button"
+
+    def __init__(self, physics: Any) -> None:
+        self.physics = physics
+
+    def handlers(self) -> dict[str, Handler]:
+        return {"BUTT:PRES": self._press}
+
+    def _press(self, args: list[str]) -> None:
+        channel, _hold_s = arguments(args, int, float)
+        if channel not in self.physics.positions:
+            raise ScpiError(-222, f"Data out of range;no position {channel}")
+        self.physics.press_button(channel)
+
+
+class SimSecurityUnit:
+    """The bench key module (NOT the real ESAM algorithm) as the lab's encryption unit."""
+
+    model = "sim-security-unit"
+
+    def __init__(self, physics: Any) -> None:
+        self.module = BenchKeyModule()
+
+    def handlers(self) -> dict[str, Handler]:
+        return {"ESAM:RAND?": self._random, "ESAM:AUTH?": self._authenticate,
+                "ESAM:RECH?": self._sign, "ESAM:VER?": self._verify}
+
+    def _random(self, args: list[str]) -> str:
+        arguments(args)
+        return self.module.random().hex()
+
+    def _authenticate(self, args: list[str]) -> str:
+        random1, dispersion = arguments(args, bytes.fromhex, bytes.fromhex)
+        return self.module.authenticate(random1, dispersion).hex()
+
+    def _sign(self, args: list[str]) -> str:
+        random1, random2, dispersion, amount, count, customer = arguments(
+            args, bytes.fromhex, bytes.fromhex, bytes.fromhex, int, int, str)
+        macs = self.module.sign_recharge(Session(random1, random2, dispersion), amount, count,
+                                         customer)
+        return ",".join(mac.hex() for mac in macs)
+
+    def _verify(self, args: list[str]) -> str:
+        random1, random2, dispersion, data, mac = arguments(args, *[bytes.fromhex] * 5)
+        return "1" if self.module.verify_reply_mac(Session(random1, random2, dispersion), data,
+                                                   mac) else "0"
+
+
+SIMULATORS: dict[str, type] = {
     simulator.model: simulator
     for simulator in (SimSource, SimReference, SimErrorCalculator, SimNoiseInjector,
-                      SimAttenuator)
+                      SimAttenuator, SimButton, SimSecurityUnit)
 }
 
 

@@ -21,6 +21,7 @@ import math
 import threading
 import time
 from bisect import bisect_right
+from collections.abc import Callable
 
 import attrs
 
@@ -189,6 +190,8 @@ class BenchPhysics:
         # (suites read meters with the source off), so a power-down restarts nothing else.
         self.power_downs = 0
         self.line = LineState()
+        # The meters' buttons, by position: what a relay actuator (or a customer) presses.
+        self.buttons: dict[int, Callable[[], None]] = {}
         self._mark()
 
     @property
@@ -198,15 +201,24 @@ class BenchPhysics:
     def meter_constant(self, position: int) -> int:
         return self.meters[position].constant
 
+    @property
+    def load(self) -> SourceState:
+        """The source as the current loop carries it: the current circuits are in series, so an
+        open relay anywhere stops the current through every meter and the reference."""
+        if all(m.relay_closed for m in self.meters.values()):
+            return self.source
+        return attrs.evolve(self.source, current=0.0)
+
     # -- time ---------------------------------------------------------------------------------
     def _integrate(self) -> None:
         """Bring every register up to now; called before any change and any reading."""
         now = self.clock.now()
         seconds = now - self._integrated_to
         self._integrated_to = now
-        self._reference_kwh += self.source.active_power_w * seconds / J_PER_KWH
+        load = self.load
+        self._reference_kwh += load.active_power_w * seconds / J_PER_KWH
         for meter in self.meters.values():
-            kwh = meter.registered_power_w(self.source) * seconds / J_PER_KWH
+            kwh = meter.registered_power_w(load) * seconds / J_PER_KWH
             meter.pulse_kwh += kwh
             if kwh >= 0:
                 meter.forward_kwh += kwh * meter.register_scale
@@ -218,9 +230,9 @@ class BenchPhysics:
         self._history.append(Stretch(
             t0=self._integrated_to,
             reference_kwh=self._reference_kwh,
-            reference_w=self.source.active_power_w,
+            reference_w=self.load.active_power_w,
             pulse_kwh={n: m.pulse_kwh for n, m in self.meters.items()},
-            pulse_w={n: m.registered_power_w(self.source) for n, m in self.meters.items()},
+            pulse_w={n: m.registered_power_w(self.load) for n, m in self.meters.items()},
         ))
         del self._history[:-HISTORY]
 
@@ -256,6 +268,11 @@ class BenchPhysics:
             self.meters[position].relay_closed = closed
             self._mark()
 
+    def press_button(self, position: int) -> None:
+        """The button of the meter at `position` is held (a meter without one ignores it)."""
+        if position in self.buttons:
+            self.buttons[position]()
+
     def clear_registers(self, position: int) -> None:
         with self._lock:
             self._integrate()
@@ -271,7 +288,7 @@ class BenchPhysics:
 
     def readings(self, position: int) -> Readings:
         with self._lock:
-            source, meter = self.source, self.meters[position]
+            source, meter = self.load, self.meters[position]
             flowing = source.output_on and meter.relay_closed
             return Readings(
                 voltage=source.voltage if source.output_on else 0.0,

@@ -116,6 +116,10 @@ def has_relay(position: Any) -> bool:
     return profile(position.profile).relay
 
 
+def has_prepaid(position: Any) -> bool:
+    return profile(position.profile).prepaid is not None
+
+
 def has_follow_up(position: Any) -> bool:
     return bool(profile(position.profile).long_items)
 

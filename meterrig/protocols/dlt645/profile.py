@@ -27,6 +27,7 @@ from ...datafile import (
 from .catalogue import CATALOGUE, format_di
 from .commands import DI_LENGTH, PASSWORD_LEVEL_MAX
 from .frame import LIMITS
+from .prepaid import PrepaidProfile
 
 TARIFFS_MAX: int = LIMITS["tariffs"]["max"]
 REPLY_DATA_MAX: int = LIMITS["frame"]["data_length_max"]["reply"]
@@ -76,6 +77,8 @@ class MeterProfile(Schema):
         description="a mapping of data identifier to password level")
     # Measuring elements the meter reports per phase items for.
     phases: Literal[PHASES] = 1
+    # A prepaid (cost-control) model's mode and where it shows its credit states.
+    prepaid: PrepaidProfile | None = None
 
     @model_validator(mode="after")
     def _relay(self) -> MeterProfile:

@@ -59,7 +59,8 @@ register(ProtocolSpec(
     simulated_device="meterrig.sim.meters:dlt645_2007",
     meter=f"{HERE}.positions:meter_2007",
     features={"relay": f"{HERE}.positions:has_relay",
-              "follow-up": f"{HERE}.positions:has_follow_up"},
+              "follow-up": f"{HERE}.positions:has_follow_up",
+              "prepaid": f"{HERE}.positions:has_prepaid"},
     per_position={"data_item": f"{HERE}.positions:data_items_2007"},
     decoder=f"{HERE}.decoder:decoder_2007",
 ))
