@@ -16,6 +16,8 @@ from typing import IO, Any
 
 import attrs
 
+from .appending import append_line
+
 
 class Outcome(StrEnum):
     """A measurement's verdict (its `verdict` field in measurements.jsonl)."""
@@ -202,8 +204,7 @@ class MeasurementLog:
     def record(self, measurement: Measurement, **context: Any) -> Measurement:
         with self._lock:
             self.measurements.append(measurement)
-            self._file.write(json.dumps({**context, **measurement.to_record()}) + "\n")
-            self._file.flush()
+            append_line(self._file, json.dumps({**context, **measurement.to_record()}) + "\n")
         return measurement
 
     def close(self) -> None:
