@@ -94,7 +94,7 @@ def problems(tmp_path: Path, text: str, **kwargs) -> RigFileError:
 def test_sim_rig_loads_with_defaults_and_env_defaults():
     rig = load_rig(RIGS / "sim.yaml", environ={})
     assert rig.name == "simulated bench"
-    assert rig.clock == ClockConfig(speedup=1000.0)
+    assert rig.clock == ClockConfig(speedup=5000.0)
     assert [p.number for p in rig.positions] == [1, 2, 3, 4, 5, 6]
     assert {name: bus.port for name, bus in rig.buses.items()} == {
         "rs485-1": None, "rs485-2": None, "modbus-1": None}
