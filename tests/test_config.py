@@ -483,7 +483,7 @@ def test_dump_of_a_running_simulation_is_a_hardware_rig(tmp_path):
         again = reload(tmp_path, hardware, {})
     assert hardware.running_simulation == str((RIGS / "sim.yaml").resolve())
     assert again == hardware
-    assert again.simulation is None and again.clock.speedup == 1000
+    assert again.simulation is None and again.clock.speedup == 5000
     assert again.buses["rs485-2"].port == bench.ports["rs485-2"]
     assert again.instruments["source"].resource == bench.resources["source"]
 
