@@ -82,6 +82,23 @@ def main(argv: list[str] | None = None) -> int:
                              "default: accuracy.mean_error)")
     report.set_defaults(run=run_report)
 
+    line = commands.add_parser(
+        "line", help="the production line's routine sequence on every position at once",
+        description="Comms, meter number against the scanned serial, written and read back, "
+                    "address, clock, starting, creep, routine accuracy points, relay "
+                    "(suites/production), the buses in parallel. Exit 0: every position "
+                    "passed; 1: a position failed or did not finish; 2: usage.")
+    line.add_argument("--rig", type=Path, default=DEFAULT_RIG)
+    line.add_argument("--serials", type=Path, help="the scanned serials: lines of 'POSITION "
+                                                    "SERIAL' (default: the rig file's serial)")
+    line.add_argument("--serial", action="append", default=[], metavar="POSITION=SERIAL",
+                      help="one position's scanned serial (repeatable; over --serials)")
+    line.add_argument("--reports", type=Path, help="where reports go (default: reports/)")
+    line.add_argument("--workers", default="auto",
+                      help="parallel workers (default auto: one per bus and one for the "
+                           "instruments; 0: one process)")
+    line.set_defaults(run=run_line)
+
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -105,6 +122,21 @@ def run_sim(args: argparse.Namespace) -> int:
         print(json.dumps(announcement), flush=True)
         stop.wait()
     return 0
+
+
+def run_line(args: argparse.Namespace) -> int:
+    from .line import LineError, main_line  # pytest and rich: only the line needs them
+
+    config = rigs.load(args.rig)
+    try:
+        return main_line(args.rig, config, args.serials, args.serial, args.reports,
+                         args.workers)
+    except (OSError, ValueError) as exc:
+        print(f"meterrig line: {exc}", file=sys.stderr)
+        return 2
+    except LineError as exc:
+        print(f"meterrig line: {exc}", file=sys.stderr)
+        return 1
 
 
 def run_read(args: argparse.Namespace) -> int:

@@ -17,6 +17,8 @@ from typing import IO, Any
 
 import attrs
 
+from .appending import append_line
+
 
 class Outcome(StrEnum):
     """A measurement's verdict (its `verdict` field in measurements.jsonl)."""
@@ -205,8 +207,7 @@ class MeasurementLog:
     def record(self, measurement: Measurement, **context: Any) -> Measurement:
         with self._lock:
             self.measurements.append(measurement)
-            self._file.write(json.dumps({**context, **measurement.to_record()}) + "\n")
-            self._file.flush()
+            append_line(self._file, json.dumps({**context, **measurement.to_record()}) + "\n")
         for observer in self.observers:
             observer(measurement)
         return measurement

@@ -27,6 +27,8 @@ class EnergyMeter(Protocol):
 
     def forward_energy_kwh(self) -> Decimal: ...
 
+    def meter_number(self) -> str: ...  # the number the meter keeps of itself (its serial)
+
     closes_by_command: bool  # False: only someone at the meter can close its relay
 
     def trip(self) -> bool: ...  # whether the relay opened within the model's trip delay

@@ -7,7 +7,7 @@ hardware through the ports it announces.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,6 +18,7 @@ from .clock import RigClock
 from .config import BusConfig, PositionConfig, RigConfig, load_rig
 from .instruments import open_instrument
 from .link import resolution
+from .link.handover import BusLock
 from .link.resolution import Resolution
 from .link.serial_link import Link
 from .link.wire import character_time
@@ -38,16 +39,24 @@ def load(path: str | Path) -> RigConfig:
 
 
 class Rig:
-    def __init__(self, config: RigConfig) -> None:
+    """`handover`: the buses are shared with other processes (parallel test workers): each is
+    opened and used only while held (`holding`), see link/handover.py."""
+
+    def __init__(self, config: RigConfig, *, handover: bool = False) -> None:
         self.config = config
         self.clock = RigClock(config.clock.speedup)
-        self.links = {name: _link(bus) for name, bus in config.buses.items()}
+        self.handover = handover
+        # Run before the instruments are given back to another process: each leaves them in
+        # a state the next holder knows (the metering bench switches the source off).
+        self.on_give_back: list[Callable[[], None]] = []
+        self.links = {name: _link(bus, handover) for name, bus in config.buses.items()}
         self.instruments: dict[str, object] = {}
         self._clients: dict[int, Any] = {}
 
     def open(self) -> Rig:
         for link in self.links.values():
-            link.open()
+            if not self.handover:  # a handed-over bus opens when first held
+                link.open()
         for name, instrument in self.config.instruments.items():
             self.instruments[name] = open_instrument(name, instrument.resource, instrument.driver,
                                                      instrument.timeout_ms)
@@ -59,6 +68,30 @@ class Rig:
         for instrument in self.instruments.values():
             instrument.close()
         self.instruments.clear()
+
+    @contextmanager
+    def holding(self, buses: Iterable[str], *, instruments: bool = False) -> Iterator[Rig]:
+        """Hold these buses, and the instruments if asked, for a span of work (a rig without
+        hand-over holds all, always; a bus not held is taken for each exchange). Taken in one
+        order (instruments, then buses by name), so two holders never wait on each other."""
+        taken: list[Link | BusLock] = []
+        try:
+            if self.handover and instruments:
+                lock = BusLock("instruments " + " ".join(sorted(
+                    str(i.resource) for i in self.config.instruments.values())))
+                lock.acquire()
+                taken.append(lock)
+            for name in sorted(set(buses)) if self.handover else ():
+                taken.append(self.links[name].take())
+            yield self
+        finally:
+            try:
+                if self.handover and instruments:
+                    for callback in self.on_give_back:
+                        callback()
+            finally:
+                for held in reversed(taken):
+                    held.give_back() if isinstance(held, Link) else held.release()
 
     def instrument(self, kind: type[T]) -> T:
         """The bench's one instrument of this kind (source, reference standard, …)."""
@@ -95,7 +128,7 @@ class Rig:
         return self._clients[position]
 
 
-def _link(bus: BusConfig) -> Link:
+def _link(bus: BusConfig, handover: bool) -> Link:
     rs485 = None
     if bus.rs485 is not None:
         rs485 = serial.rs485.RS485Settings(
@@ -106,7 +139,7 @@ def _link(bus: BusConfig) -> Link:
         )
     return Link(bus.name, bus.port, baudrate=bus.baudrate, parity=bus.parity,
                 bytesize=bus.bytesize, stopbits=bus.stopbits, rs485=rs485,
-                timing=declared_resolution(bus), echo=bus.echo)
+                timing=declared_resolution(bus), echo=bus.echo, handover=handover)
 
 
 def declared_resolution(bus: BusConfig) -> Resolution | None:
@@ -130,12 +163,13 @@ def expected_resolution(config: RigConfig, name: str) -> Resolution | str:
 
 
 @contextmanager
-def open_rig(path: str | Path) -> Iterator[Rig]:
-    """Open the bench a rig file describes; start it first if it is the simulated bench."""
+def open_rig(path: str | Path, *, handover: bool = False) -> Iterator[Rig]:
+    """Open the bench a rig file describes; start it first if it is the simulated bench.
+    `handover`: the buses are shared with other processes (Rig)."""
     config = load(path)
     with ExitStack() as stack:
         if config.simulation is not None:
             config = load(stack.enter_context(running_bench(config.path))["rig"])
-        rig = Rig(config)
+        rig = Rig(config, handover=handover)
         stack.callback(rig.close)
         yield rig.open()

@@ -26,7 +26,7 @@ BENCHES = {
     }),
     "modbus": ("protocol", {
         "name": "one simulated Modbus meter and the bench instruments",
-        "clock": {"speedup": 1000},
+        "clock": {"speedup": 5000},
         "buses": {"modbus-1": {"baudrate": 9600, "parity": "N", "reply_timeout_ms": 500}},
         "positions": [{"position": 1, "bus": "modbus-1", "protocol": "modbus-rtu", "address": 1,
                        "profile": "sdm120", "un": 230, "ib": 5, "imax": 45, "constant": 1000,
@@ -41,7 +41,7 @@ BENCHES = {
     }),
     "metering": ("metering", {
         "name": "two simulated meters and the bench instruments",
-        "clock": {"speedup": 1000},
+        "clock": {"speedup": 5000},
         "buses": {"rs485-1": {}},
         "positions": [{"position": 1, "address": "000000000001", **METER},
                       {"position": 2, "address": "000000000002", **METER}],

@@ -93,7 +93,7 @@ def problems(tmp_path: Path, text: str, **kwargs) -> RigFileError:
 def test_sim_rig_loads_with_defaults_and_env_defaults():
     rig = load_rig(RIGS / "sim.yaml", environ={})
     assert rig.name == "simulated bench"
-    assert rig.clock == ClockConfig(speedup=1000.0)
+    assert rig.clock == ClockConfig(speedup=5000.0)
     assert [p.number for p in rig.positions] == [1, 2, 3, 4, 5, 6]
     assert {name: bus.port for name, bus in rig.buses.items()} == {
         "rs485-1": None, "rs485-2": None, "modbus-1": None}
@@ -501,7 +501,7 @@ def test_dump_of_a_running_simulation_is_a_hardware_rig(tmp_path):
         again = reload(tmp_path, hardware, {})
     assert hardware.running_simulation == str((RIGS / "sim.yaml").resolve())
     assert again == hardware
-    assert again.simulation is None and again.clock.speedup == 1000
+    assert again.simulation is None and again.clock.speedup == 5000
     assert again.buses["rs485-2"].port == bench.ports["rs485-2"]
     assert again.instruments["source"].resource == bench.resources["source"]
 

@@ -18,7 +18,6 @@ import re
 import subprocess
 import sys
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -27,7 +26,6 @@ from meterrig.limits.dlt645 import BYTE_GAP, RESPONSE_DELAY, TB_KEY, TD_KEY
 from meterrig.limits.modbus import GAP_KEY, SILENCE_KEY, reply_gap, reply_silence
 from meterrig.measure import Limits, Outcome, judge, unset
 from tests.benches import BENCHES
-from tests.test_suites_catch_defects import rig_with, run_suite
 
 ROOT = Path(__file__).resolve().parents[1]
 SUITES = sorted((ROOT / "suites").glob("*/test_*.py"))
@@ -94,15 +92,10 @@ def _measurements(workdir: Path) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def good_runs(tmp_path_factory) -> dict[str, list[dict]]:
-    """Each bench's suite on good meters, run together: bench -> its measurement records."""
-    base = tmp_path_factory.mktemp("measurements")
-    with ThreadPoolExecutor(max_workers=len(BENCHES)) as pool:
-        done = {bench: pool.submit(run_suite, BENCHES[bench][0], rig_with(bench, None),
-                                   base / bench) for bench in BENCHES}
-        for future in done.values():
-            future.result()
-    return {bench: _measurements(base / bench) for bench in BENCHES}
+def good_runs(good_bench_runs) -> dict[str, list[dict]]:
+    """Each bench's suite on good meters (run once a session, tests/conftest.py): bench -> its
+    measurement records."""
+    return {bench: _measurements(run.result()) for bench, run in good_bench_runs.items()}
 
 
 @pytest.mark.parametrize("bench", sorted(BENCHES))

@@ -97,15 +97,19 @@ def run_suite(suite: str, rig: dict, workdir: Path, *options: str) -> dict[str, 
     workdir.mkdir(parents=True, exist_ok=True)
     rig_file = workdir / "rig.yaml"
     rig_file.write_text(yaml.safe_dump(rig, sort_keys=False))
-    junit = workdir / "junit.xml"
     subprocess.run(
         [sys.executable, "-m", "pytest", str(ROOT / "suites" / suite), "--rig", str(rig_file),
-         "--reports", str(workdir / "reports"), f"--junitxml={junit}", "-q",
+         "--reports", str(workdir / "reports"), f"--junitxml={workdir / 'junit.xml'}", "-q",
          "-p", "no:cacheprovider", *options],
         cwd=ROOT, capture_output=True, text=True, timeout=900,
     )
+    return verdicts(workdir)
+
+
+def verdicts(workdir: Path) -> dict[str, str | None]:
+    """A run's test names, each with its failure message or None (its junit.xml)."""
     results = {}
-    for case in ET.parse(junit).iter("testcase"):
+    for case in ET.parse(workdir / "junit.xml").iter("testcase"):
         # An error (in a fixture) counts as a failure: the meter was not shown to conform.
         failed = [e for e in (case.find("failure"), case.find("error")) if e is not None]
         # junit's message attribute is cut short; the element text holds the whole report
@@ -115,15 +119,15 @@ def run_suite(suite: str, rig: dict, workdir: Path, *options: str) -> dict[str, 
 
 
 @pytest.fixture(scope="module")
-def suite_runs(tmp_path_factory) -> dict[tuple[str, str | None], Future]:
+def suite_runs(tmp_path_factory, good_bench_runs) -> dict[tuple[str, str | None], Future]:
     """Every run, started together: they spend their time waiting on the wire or the clock."""
     base = tmp_path_factory.mktemp("defects")
     pool = ThreadPoolExecutor(max_workers=4)
-    # A good bench runs its whole suite; a defect's run needs only the test that must catch it
-    # (and its neighbour's verdict, which the same test function gives).
-    runs = {(bench, None): pool.submit(run_suite, BENCHES[bench][0], rig_with(bench, None),
-                                       base / f"{bench}-none")
-            for bench in BENCHES}
+    # A good bench runs its whole suite (once a session: tests/conftest.py); a defect's run
+    # needs only the test that must catch it (and its neighbour's verdict, which the same test
+    # function gives).
+    runs = {(bench, None): pool.submit(lambda run=run: verdicts(run.result()))
+            for bench, run in good_bench_runs.items()}
     runs |= {(bench, defect): pool.submit(run_suite, BENCHES[bench][0], rig_with(bench, defect),
                                           base / f"{bench}-{defect}", "-k", test.split("[")[0])
              for (bench, defect), (test, _) in CAUGHT_BY.items()}

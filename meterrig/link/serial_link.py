@@ -19,6 +19,7 @@ import serial.rs485
 from ..limits import table
 from . import resolution
 from .exchange import Exchange
+from .handover import BusLock
 from .resolution import Resolution
 from .wire import character_time
 
@@ -64,6 +65,7 @@ class Link:
         rs485: serial.rs485.RS485Settings | None = None,
         timing: Resolution | None = None,
         echo: bool | None = False,
+        handover: bool = False,
     ) -> None:
         self.name = name
         self.port_name = port
@@ -80,6 +82,8 @@ class Link:
         self.observers: list[Callable[[Exchange], None]] = []
         self._lock = threading.RLock()
         self._port: serial.SerialBase | None = None
+        # Shared with other processes (handover.py): used only while taken.
+        self.handover = BusLock(port) if handover else None
 
     # -- port ---------------------------------------------------------------------------------
     def open(self) -> Link:
@@ -148,7 +152,8 @@ class Link:
     def _open_port(self, parity: str) -> serial.SerialBase:
         # A local tty is locked against a second user and guarded against a stuck write; URL
         # handlers (rfc2217://, socket://) support neither option.
-        local = {} if "://" in self.port_name else {"exclusive": True, "write_timeout": 5}
+        local = {} if "://" in self.port_name else {"exclusive": self.handover is None,
+                                                     "write_timeout": 5}
         return serial.serial_for_url(
             self.port_name,
             baudrate=self.baudrate,
@@ -160,8 +165,26 @@ class Link:
         )
 
     def _note(self, text: str) -> None:
-        log.info("bus %s: %s", self.name, text)
-        self.notes.append(text)
+        if text not in self.notes:  # a handed-over bus opens once per process, notes once
+            log.info("bus %s: %s", self.name, text)
+            self.notes.append(text)
+
+    def take(self) -> Link:
+        """Hold a handed-over bus: wait until no other process holds it, open it the first time,
+        and drop what came while another held it (no reply to anything this process sent)."""
+        self.handover.acquire()
+        try:
+            if self._port is None:
+                self.open()
+            else:
+                self.port.reset_input_buffer()
+        except BaseException:
+            self.handover.release()
+            raise
+        return self
+
+    def give_back(self) -> None:
+        self.handover.release()
 
     def close(self) -> None:
         if self._port is not None:
@@ -194,8 +217,20 @@ class Link:
     @contextmanager
     def reserved(self) -> Iterator[Link]:
         """Hold the bus for a sequence of exchanges."""
-        with self._lock:
+        with self._lock, self._held():
             yield self
+
+    @contextmanager
+    def _held(self) -> Iterator[None]:
+        """A handed-over bus not held for a span of work is taken for one use."""
+        if self.handover is None or self.handover.held:
+            yield
+            return
+        self.take()
+        try:
+            yield
+        finally:
+            self.give_back()
 
     # -- exchanges ----------------------------------------------------------------------------
     def exchange(
@@ -215,7 +250,7 @@ class Link:
         started reply pauses longer than `byte_gap_limit`. A reply that never forms a frame is
         kept as it came: judging it is the client's job.
         """
-        with self._lock:
+        with self._lock, self._held():
             port = self.port
             try:
                 stale = port.read(port.in_waiting) if port.in_waiting else b""

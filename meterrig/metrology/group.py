@@ -19,6 +19,7 @@ from typing import IO, Any
 
 import attrs
 
+from meterrig.appending import append_line
 from meterrig.config import PositionConfig
 
 from .standards import LoadPoint, MeterRating
@@ -98,8 +99,7 @@ class GroupLog:
 
     def record(self, measurement: GroupMeasurement) -> None:
         with self._lock:
-            self._file.write(json.dumps(measurement.to_record()) + "\n")
-            self._file.flush()
+            append_line(self._file, json.dumps(measurement.to_record()) + "\n")
 
     def close(self) -> None:
         self._file.close()

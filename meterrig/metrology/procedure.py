@@ -10,6 +10,7 @@ but who waits for it. A failing position never stops the others.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any, Generic, NamedTuple, TypeVar
 
@@ -150,15 +151,15 @@ class MeteringProcedure:
     def _dose(self, group: tuple[PositionConfig, ...], test: ConstantTest) -> dict[int, Dosed]:
         meters = {p.number: self.rig.meter(p.number) for p in group}
         self.bench.idle(group[0])
-        before = {n: m.forward_energy_kwh() for n, m in meters.items()}
+        before = self._each(meters, lambda m: m.forward_energy_kwh())
         # Count from no load to no load, so register and pulses see the same energy, ramps
         # and settling included.
         self.bench.start_counting(group)
         self.bench.dose(test.point, test.energy_kwh)
         self.bench.idle(group[0])
         pulses = self.bench.pulse_counts(group)
-        return {n: Dosed(m.forward_energy_kwh() - before[n], pulses[n])
-                for n, m in meters.items()}
+        after = self._each(meters, lambda m: m.forward_energy_kwh())
+        return {n: Dosed(after[n] - before[n], pulses[n]) for n in meters}
 
     def relay(self, position: PositionConfig, pulses: int) -> Measured[Switched]:
         """With every relay of the group tripped, then closed again, at Ib: pulses and register
@@ -177,18 +178,35 @@ class MeteringProcedure:
         meters = {p.number: m for p in group if (m := self.rig.meter(p.number)).closes_by_command}
         self.bench.idle(group[0])
         try:
-            for m in meters.values():
-                m.trip()  # waits the model's trip delay; the pulses judge whether it opened
-            before = {n: m.forward_energy_kwh() for n, m in meters.items()}
+            # waits each model's trip delay; the pulses judge whether it opened
+            self._each(meters, lambda m: m.trip())
+            before = self._each(meters, lambda m: m.forward_energy_kwh())
             open_pulses = self.bench.count_pulses(group, point, settling, seconds)
             self.bench.idle(group[0])
-            advance = {n: m.forward_energy_kwh() - before[n] for n, m in meters.items()}
+            after = self._each(meters, lambda m: m.forward_energy_kwh())
+            advance = {n: after[n] - before[n] for n in meters}
         finally:
-            for m in meters.values():
-                m.close()
+            self._each(meters, lambda m: m.close())
         closed_pulses = self.bench.count_pulses(group, point, settling, seconds)
         self.bench.idle(group[0])
         return {n: Switched(open_pulses[n], advance[n], closed_pulses[n]) for n in meters}
+
+    def _each(self, meters: Mapping[int, Any], do: Callable[[Any], T]) -> dict[int, T]:
+        """`do` for every meter, the buses in parallel and each bus's meters in turn (a bus
+        carries one exchange at a time): a station of many buses takes as long as one. The
+        first error, if any, is raised once every bus is done."""
+        buses: dict[str, list[int]] = {}
+        for number in meters:
+            buses.setdefault(self.rig.config.position(number).bus, []).append(number)
+
+        def on_bus(numbers: list[int]) -> dict[int, T]:
+            return {n: do(meters[n]) for n in numbers}
+
+        if len(buses) == 1:
+            return on_bus(next(iter(buses.values())))
+        with ThreadPoolExecutor(max_workers=len(buses)) as pool:
+            done = [pool.submit(on_bus, numbers) for numbers in buses.values()]
+        return {n: result for future in done for n, result in future.result().items()}
 
     def curves(self) -> dict[int, list[CurvePoint]]:
         """Every accuracy measurement of every position, for the error-curve plots."""

@@ -10,6 +10,7 @@ from pathlib import Path
 import attrs
 import pytest
 
+from meterrig.appending import append_line
 from meterrig.limits import table
 from meterrig.measure import Limits
 from meterrig.meter import MeterError
@@ -123,10 +124,11 @@ def _broadcast_on_bus(rig, bus: str, ledger: Path) -> BusBroadcast:
     sent = datetime.now()
     transaction = clients[positions[0].number].broadcast_time(sent)
     request = cmd.broadcast_time(sent)
-    with ledger.open("a", encoding="utf-8") as out:
-        for c in clients.values():
-            out.write(json.dumps({"rig": rig.config.name, "bus": bus, "address": c.address,
-                                  "sent": sent.isoformat(timespec="seconds")}) + "\n")
+    with ledger.open("a", encoding="utf-8") as out:  # other buses' workers write it too
+        append_line(out, "".join(json.dumps({"rig": rig.config.name, "bus": bus,
+                                             "address": c.address,
+                                             "sent": sent.isoformat(timespec="seconds")}) + "\n"
+                                 for c in clients.values()))
     after = {n: _offset_of(lambda c=c: clock_offset_s(c)) for n, c in clients.items()}
     for c in clients.values():  # put every clock right, whatever happened
         _offset_of(lambda c=c: c.write(TIME, datetime.now().time().replace(microsecond=0)))

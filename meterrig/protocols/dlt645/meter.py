@@ -11,6 +11,7 @@ from .commands import RelayAction
 from .profile import MeterProfile
 
 FORWARD_ACTIVE_ENERGY = 0x00010000
+METER_NUMBER = 0x04000402
 RUN_STATUS_WORD_3 = 0x04000503
 RELAY_OPEN = 1 << 4  # status word 3 bit 4: 1 = relay open
 
@@ -23,6 +24,13 @@ class Dlt645Meter:
 
     def forward_energy_kwh(self) -> Decimal:
         return self.client.read(FORWARD_ACTIVE_ENERGY).quantity.value
+
+    def meter_number(self) -> str:
+        return str(self.client.read(METER_NUMBER).quantity.value)
+
+    def write_meter_number(self, number: str) -> None:
+        """Write the meter number (04000402, NNNNNNNNNNNN: 12 digits)."""
+        self.client.write(METER_NUMBER, number)
 
     @property
     def closes_by_command(self) -> bool:

@@ -18,6 +18,9 @@ class ModbusMeter:
     def forward_energy_kwh(self) -> Decimal:
         return Decimal(repr(self.client.read(self.energy.name))).quantize(ENERGY_PLACES)
 
+    def meter_number(self) -> str:
+        return str(self.client.read("serial number"))
+
     def _no_relay(self) -> bool:
         # Register maps declare no relay, so suites that need one never select these meters.
         raise NotImplementedError(f"{self.client!r}: register map "

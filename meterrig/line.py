@@ -1,0 +1,200 @@
+"""Line mode (`meterrig line`): the production line's routine sequence (suites/production) on
+every position of a station at once, the buses in parallel (pytest-xdist, fixtures/rig.py),
+live progress per position, then a PASS/FAIL table and the exit code.
+
+The outcome per position is a data object (LineOutcome, PositionOutcome): the table is drawn
+from it, and it is written to reports/runs/<run>/line-outcome.json for whoever keeps records.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import sys
+from pathlib import Path
+
+import attrs
+import pytest
+from rich.console import Console
+from rich.live import Live
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .config import RigConfig
+
+ROOT = Path(__file__).resolve().parents[1]
+SUITE = ROOT / "suites" / "production"
+POSITION_ID = re.compile(r"::(\w+)\[pos(\d+)[-\]]")  # the test and its position (positions.py)
+PASS, FAIL, INCOMPLETE = "PASS", "FAIL", "INCOMPLETE"
+
+
+@attrs.frozen
+class PositionOutcome:
+    """One position's result of a line run."""
+
+    position: int
+    bus: str
+    serial: str  # as scanned (or the rig file's)
+    verdict: str  # PASS, FAIL, or INCOMPLETE (the run ended before all its steps)
+    steps: int  # the tests the sequence has for this position
+    done: int
+    failed: tuple[tuple[str, str], ...] = ()  # (step, first line of why)
+
+    def to_record(self) -> dict:
+        return {**attrs.asdict(self), "failed": [list(f) for f in self.failed]}
+
+
+@attrs.frozen
+class LineOutcome:
+    """A line run: every position's outcome; `run` names reports/runs/<run>."""
+
+    rig: str
+    run: str | None
+    positions: tuple[PositionOutcome, ...]
+
+    @property
+    def passed(self) -> bool:
+        return all(p.verdict == PASS for p in self.positions)
+
+    def to_record(self) -> dict:
+        return {"rig": self.rig, "run": self.run, "passed": self.passed,
+                "positions": [p.to_record() for p in self.positions]}
+
+
+class LineProgress:
+    """A pytest plugin (on the controller when workers run): counts each position's steps as
+    their reports come, shows them live, and makes the outcome."""
+
+    def __init__(self, config: RigConfig, serials: dict[int, str], console: Console) -> None:
+        self.config = config
+        self.serials = {p.number: serials.get(p.number, p.serial) for p in config.positions}
+        self.steps: dict[int, set[str]] = {p.number: set() for p in config.positions}
+        self.done: dict[int, set[str]] = {p.number: set() for p in config.positions}
+        self.failed: dict[int, dict[str, str]] = {p.number: {} for p in config.positions}
+        self.run: str | None = None
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
+                                 MofNCompleteColumn(), TextColumn("{task.fields[step]}"),
+                                 TimeElapsedColumn(), console=console)
+        self.tasks = {p.number: self.progress.add_task(
+            f"pos {p.number:>3} {p.bus:<10} {self.serials[p.number]:<14}", total=None, step="")
+            for p in config.positions}
+
+    def _collected(self, nodeids: list[str]) -> None:
+        for nodeid in nodeids:
+            if found := POSITION_ID.search(nodeid):
+                self.steps.setdefault(int(found.group(2)), set()).add(nodeid)
+        for number, task in self.tasks.items():
+            self.progress.update(task, total=len(self.steps[number]))
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        self._collected([item.nodeid for item in items])
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node, ids: list[str]) -> None:
+        self._collected(ids)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        found = POSITION_ID.search(report.nodeid)
+        if found is None or int(found.group(2)) not in self.tasks:
+            return
+        number, step = int(found.group(2)), found.group(1)
+        if report.failed:
+            crash = getattr(report.longrepr, "reprcrash", None)
+            why = str(crash.message if crash else report.longrepr).strip().splitlines()
+            # the first line, without the clause text the measurement names in brackets
+            short = why[0].removeprefix("AssertionError: ").split(" (")[0] if why else ""
+            self.failed[number].setdefault(report.nodeid, f"{step}: {short}")
+        if report.when == "teardown":
+            self.done[number].add(report.nodeid)
+            state = "[red]FAIL[/]" if self.failed[number] else step
+            self.progress.update(self.tasks[number], completed=len(self.done[number]), step=state)
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        from fixtures.reporting import RUN_ID  # the run directory the reports went to
+
+        self.run = session.config.stash.get(RUN_ID, None)
+
+    def outcome(self, rig: str) -> LineOutcome:
+        positions = []
+        for p in self.config.positions:
+            steps, done = len(self.steps[p.number]), len(self.done[p.number])
+            failed = tuple((nodeid.split("::", 1)[1], why)
+                           for nodeid, why in self.failed[p.number].items())
+            verdict = FAIL if failed else PASS if steps and done == steps else INCOMPLETE
+            positions.append(PositionOutcome(p.number, p.bus, self.serials[p.number], verdict,
+                                             steps, done, failed))
+        return LineOutcome(rig, self.run, tuple(positions))
+
+
+def table(outcome: LineOutcome) -> Table:
+    shown = Table(title=f"line run {outcome.run or ''}: {outcome.rig}")
+    for column in ("position", "bus", "serial", "verdict", "steps", "failed"):
+        shown.add_column(column)
+    colour = {PASS: "green", FAIL: "red", INCOMPLETE: "yellow"}
+    for p in outcome.positions:
+        shown.add_row(str(p.position), p.bus, p.serial,
+                      f"[{colour[p.verdict]}]{p.verdict}[/]", f"{p.done}/{p.steps}",
+                      "\n".join(why for _, why in p.failed))
+    return shown
+
+
+def run_line(rig_path: Path, config: RigConfig, serials: dict[int, str], *, serials_file:
+             Path | None, reports: Path | None, workers: str, console: Console) -> LineOutcome:
+    """Run the routine sequence on every position; the outcome (also written beside the run's
+    measurements)."""
+    progress = LineProgress(config, serials, console)
+    args = [str(SUITE), "--rig", str(rig_path), f"--rootdir={ROOT}", "-p", "no:cacheprovider",
+            "-q"]
+    if workers != "0":
+        args += ["-n", workers]
+    if serials_file is not None:
+        args += ["--serials", str(serials_file)]
+    if reports is not None:
+        args += ["--reports", str(reports)]
+    # pytest's own output (failures in full) goes to a log beside the reports; the operator
+    # sees the progress and the table.
+    log_path = (reports or ROOT / "reports") / "line-pytest.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("w", encoding="utf-8") as log, contextlib.redirect_stdout(log), \
+            Live(progress.progress, console=console, refresh_per_second=4,
+                 redirect_stdout=False, redirect_stderr=False):
+        code = pytest.main(args, plugins=[progress])
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        raise LineError(f"the routine sequence could not run (pytest exit code {int(code)}; "
+                        f"see {log_path})")
+    outcome = progress.outcome(str(rig_path))
+    if outcome.run is not None:
+        out = (reports or ROOT / "reports") / "runs" / outcome.run / "line-outcome.json"
+        out.write_text(json.dumps(outcome.to_record(), indent=2) + "\n", encoding="utf-8")
+    return outcome
+
+
+class LineError(Exception):
+    pass
+
+
+def main_line(rig_path: Path, config: RigConfig, serials_file: Path | None,
+              serial_options: list[str], reports: Path | None, workers: str) -> int:
+    """`meterrig line`: 0 when every position passed, 1 when any failed or did not finish."""
+    from fixtures.production import read_serials
+
+    serials = read_serials(serials_file) if serials_file else {}
+    for option in serial_options:
+        number, _, serial = option.partition("=")
+        if not number.isdigit() or not serial:
+            raise ValueError(f"--serial {option!r}: expected POSITION=SERIAL")
+        serials[int(number)] = serial
+    unknown = set(serials) - {p.number for p in config.positions}
+    if unknown:
+        raise ValueError(f"serials for positions the rig has not: {sorted(unknown)}")
+    file = None
+    if serials:  # one file for every worker: the scanned serials, options included
+        file = (reports or ROOT / "reports") / "line-serials.txt"
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_text("".join(f"{n} {s}\n" for n, s in sorted(serials.items())))
+    console = Console(stderr=True)
+    outcome = run_line(rig_path, config, serials, serials_file=file, reports=reports,
+                       workers=workers, console=console)
+    Console(file=sys.stdout).print(table(outcome))
+    return 0 if outcome.passed else 1
