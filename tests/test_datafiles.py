@@ -4,11 +4,13 @@ allowed one) and a duplicate key are each reported as FILE:LINE: key: what."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from meterrig import limits
 from meterrig.datafile import DataFileError, read
 from meterrig.instruments.command_map import load_map as load_command_map
 from meterrig.limits import StandardTable, Tolerances
@@ -139,3 +141,14 @@ def test_a_rig_tolerance_without_a_unit_is_refused(tmp_path):
         read(path, Tolerances)
     path.write_text(TOLERANCES)
     assert read(path, Tolerances).root["reply_gap_s"].model_extra == {"max": 0.02}
+
+
+def test_every_shipped_limits_table_reads_against_its_schema():
+    """A table added without a schema of its own is read as a standard's table, and refused
+    if it is not one: each needs its schema in meterrig/limits SCHEMAS."""
+    folder = resources.files(limits)
+    names = sorted(Path(entry.name).stem for entry in folder.iterdir()
+                   if entry.name.endswith(".yaml"))
+    assert {"clauses", "rig-tolerances", "prepaid", "routine"} <= set(names)
+    for name in names:
+        assert limits.table(name), name

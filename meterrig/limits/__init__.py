@@ -86,8 +86,23 @@ class Quantities(RootModel[dict[str, Quantity]]):
     model_config = ConfigDict(strict=True)
 
 
+class RoutinePoints(Schema):
+    """The accuracy points of a standard's table the production line measures, and why."""
+
+    source: str = Field(min_length=1, description="where the choice comes from, as text")
+    points: list[str] = Field(min_length=1, description="a list of load point names")
+
+
+class Routine(Schema):
+    """routine.yaml: per standard, its routine points; under `line`, the line's own checks."""
+
+    model_config = ConfigDict(extra="allow")
+    __pydantic_extra__: dict[str, RoutinePoints] = Field(init=False)
+    line: dict[str, Section]
+
+
 SCHEMAS: dict[str, type[Any]] = {"clauses": Clauses, "rig-tolerances": Tolerances,
-                                 "prepaid": Quantities}
+                                 "prepaid": Quantities, "routine": Routine}
 
 
 @cache
