@@ -3,7 +3,8 @@
 from pathlib import Path
 
 # In import order: a plugin is registered before another imports it.
-pytest_plugins = ["fixtures.rig", "fixtures.reporting", "fixtures.metering", "fixtures.positions"]
+pytest_plugins = ["fixtures.rig", "fixtures.reporting", "fixtures.metering", "fixtures.positions",
+                  "fixtures.robustness"]
 
 DEFAULT_RIG = Path(__file__).parent / "rigs" / "sim.yaml"
 

@@ -77,7 +77,8 @@ def run_sim(args: argparse.Namespace) -> int:
     with SimulatedBench(config) as bench, tempfile.TemporaryDirectory() as tmp:
         out = args.out or Path(tmp) / f"{config.path.stem}-running.yaml"
         out.write_text(dump_rig(bench.hardware_rig()))
-        announcement = {"rig": str(out), "buses": bench.ports, "instruments": bench.resources}
+        announcement = {"rig": str(out), "buses": bench.ports, "instruments": bench.resources,
+                        "control": bench.control_address}
         print(json.dumps(announcement), flush=True)
         stop.wait()
     return 0

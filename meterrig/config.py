@@ -138,6 +138,8 @@ class SimMeterConfig:
 class SimBusConfig:
     name: str
     echo: bool = False  # the simulated adapter writes each request back as it leaves
+    ber: float = 0.0  # bit-error rate on the bus, both directions (meterrig/sim/noise.py)
+    bursts: float = 0.0  # share of frames, each direction, hit by a noise burst
 
 
 @attrs.frozen
@@ -538,6 +540,15 @@ _RESOURCE = _Check("a VISA resource string, e.g. TCPIP::192.0.2.20::5025::SOCKET
 _DRIVER = _Check("the name of a command map, e.g. generic-scpi-source", _text_value)
 _BUS_NAME = _Check("the name of a bus defined under buses:", _text_value)
 _BOOL = _Check("true or false", _boolean)
+
+
+def _probability(value: Any) -> float:
+    if not _is_number(value) or not 0 <= value <= 1:
+        raise _Invalid
+    return float(value)
+
+
+_PROBABILITY = _Check("a probability from 0 to 1 (e.g. 1e-4)", _probability)
 _PORT = _Check("a device path (/dev/ttyUSB0, COM3) or a pyserial URL ("
                + ", ".join(f"{s}://" for s in SERIAL_URL_SCHEMES) + ")", _port)
 _MAPPING = _collection(dict, "a mapping", empty=True)
@@ -630,7 +641,7 @@ _POSITION_KEYS = ("position", "bus", "protocol", "address", "profile", "serial",
 _VIA = attrs.evolve(_integer(1), expected="the number of the position it is reached through")
 _INSTRUMENT_KEYS = ("resource", "driver", "timeout_ms")
 _SIM_METER_KEYS = ("response_delay_ms", "clock_offset_s", "defects", "error_percent")
-_SIM_BUS_KEYS = ("echo",)
+_SIM_BUS_KEYS = ("echo", "ber", "bursts")
 
 
 def _rig(report: _Report, path: Path, data: Any, known_defects: Collection[str] | None,
@@ -951,7 +962,9 @@ def _sim_buses(report: _Report, section: _Section | None, buses: Any) -> dict[st
                        + (", ".join(names) or "none"))
             continue
         bus = _Section(report, at, data, _SIM_BUS_KEYS)
-        result[name] = SimBusConfig(name=name, **_given(echo=bus.get("echo", _BOOL)))
+        result[name] = SimBusConfig(name=name, **_given(
+            echo=bus.get("echo", _BOOL), ber=bus.get("ber", _PROBABILITY),
+            bursts=bus.get("bursts", _PROBABILITY)))
     return result
 
 
@@ -1005,7 +1018,8 @@ def dump_rig(config: RigConfig) -> str:
             "response_delay_ms": m.response_delay_ms, "clock_offset_s": m.clock_offset_s,
             "defects": [_literal(d) for d in m.defects], "error_percent": m.error_percent,
         } for n, m in config.simulation.meters.items()},
-            "buses": {name: {"echo": b.echo} for name, b in config.simulation.buses.items()}}
+            "buses": {name: {"echo": b.echo, "ber": b.ber, "bursts": b.bursts}
+                      for name, b in config.simulation.buses.items()}}
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 

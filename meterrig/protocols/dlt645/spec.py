@@ -62,6 +62,7 @@ register(ProtocolSpec(
               "follow-up": f"{HERE}.positions:has_follow_up"},
     per_position={"data_item": f"{HERE}.positions:data_items_2007"},
     decoder=f"{HERE}.decoder:decoder_2007",
+    inter_character_limit="meterrig.limits.dlt645:inter_character_limit",
 ))
 
 register(ProtocolSpec(
