@@ -39,6 +39,20 @@ def wire_of(plan: Sequence[Segment]) -> bytes:
     return b"".join(segment.data for segment in plan)
 
 
+def coalesced(plan: Sequence[Segment]) -> Plan:
+    """Adjacent segments with no pause between them and the same settings, as one write (a
+    receiver must see them as the one burst they are on the wire)."""
+    out: list[Segment] = []
+    for segment in plan:
+        last = out[-1] if out else None
+        if last is not None and not segment.pause and (segment.baudrate, segment.parity) == (
+                last.baudrate, last.parity):
+            out[-1] = attrs.evolve(last, data=last.data + segment.data)
+        else:
+            out.append(segment)
+    return tuple(out)
+
+
 def _cut(plan: Plan, at: int) -> tuple[Plan, Plan]:
     """The plan split before byte `at` of its wire (a segment straddling it is cut in two)."""
     before, after, seen = [], [], 0

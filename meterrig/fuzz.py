@@ -49,6 +49,28 @@ def holds_valid_frame(protocol: str, data: bytes, baudrate: int) -> bool:
     return False
 
 
+def corrupted(protocol: str, wire: bytes, baudrate: int) -> bytes:
+    """The request with one bit flipped where only its checksum or CRC tells (the flip nearest
+    its end that its receivers' unchecked reading still takes): a corrupted frame, nothing
+    else wrong with it."""
+    receiver = registry.get(protocol).load("receiver")()
+    line = Line(baudrate)
+    for i in reversed(range(len(wire))):
+        spoilt = wire[:i] + bytes([wire[i] ^ 1]) + wire[i + 1:]
+        requests = receiver.feed(spoilt, 0.0, line) + receiver.feed(b"", FRAME_END_S, line)
+        for request in requests:
+            try:
+                receiver.decode(request)
+            except ValueError:
+                try:
+                    receiver.decode_unchecked(request)
+                except ValueError:
+                    continue
+                return spoilt
+    raise ValueError(f"{protocol}: no single bit flip of {wire.hex(' ')} is caught by its "
+                     "check alone")
+
+
 def longest_frame(protocol: str) -> int:
     """The longest frame its receivers take; longer is over-long."""
     return registry.get(protocol).load("receiver").longest

@@ -164,6 +164,8 @@ class Master(Generic[Request, Reply]):
                 byte_gap_limit=self.byte_gap_limit, label=label, attempt=attempt,
                 secret_spans=encoded.secret_spans, **spoilt)
             exchanges.append(exchange)
+            if fault is not None and exchange.answered:
+                self.link.settle(self.reply_window)  # a spoilt request may get more than one
             reply, error = None, None
             if exchange.answered:
                 try:

@@ -16,7 +16,7 @@ from typing import Protocol
 import serial
 import serial.rs485
 
-from ..faults import Segment, wire_of
+from ..faults import Segment, coalesced, wire_of
 from ..limits import table
 from . import resolution
 from .exchange import Exchange
@@ -86,6 +86,7 @@ class Link:
         self._lock = threading.RLock()
         self._port: serial.SerialBase | None = None
         self.parity_kept = True  # whether the port really sends with parity (a pty cannot)
+        self._late = b""  # bytes heard while settling, shown as the next exchange's stale bytes
 
     # -- port ---------------------------------------------------------------------------------
     def open(self) -> Link:
@@ -231,7 +232,8 @@ class Link:
         with self._lock:
             port = self.port
             try:
-                stale = port.read(port.in_waiting) if port.in_waiting else b""
+                stale = self._late + (port.read(port.in_waiting) if port.in_waiting else b"")
+                self._late = b""
                 started_at = datetime.now(UTC)
                 t_write = time.monotonic()
                 wire_time = self._send(port, (Segment(request),) if plan is None else plan)
@@ -274,6 +276,24 @@ class Link:
             observer(record)
         return record
 
+    def settle(self, quiet: float) -> bytes:
+        """Listen until the bus has been silent for `quiet` seconds (after a spoilt request was
+        answered, more may follow: a second reply to two frames back to back), so the next
+        exchange does not take them for its reply; what came is shown as its stale bytes."""
+        with self._lock:
+            heard = bytearray()
+            deadline = time.monotonic() + quiet
+            try:
+                while time.monotonic() < deadline:
+                    data = _read_waiting(self.port)
+                    if data:
+                        heard += data
+                        deadline = time.monotonic() + quiet
+            except (serial.SerialException, OSError) as exc:
+                raise LinkError(f"bus {self.name}: {self.port_name} failed: {exc}") from exc
+            self._late += heard
+            return bytes(heard)
+
     def _check_plan(self, plan: Sequence[Segment]) -> None:
         if any(s.parity not in (None, "N") for s in plan) and not self.parity_kept:
             raise FaultNotApplied(f"bus {self.name}: {self.port_name} cannot send with parity "
@@ -282,7 +302,7 @@ class Link:
     def _send(self, port, plan: Sequence[Segment]) -> float:
         """Write the segments, each after its pause and at its settings; their wire time."""
         wire_time, start = 0.0, time.monotonic()
-        for segment in plan:
+        for segment in coalesced(plan):
             if segment.pause:
                 port.flush()
                 # The silence is the fault; it begins when the bytes before it have left.

@@ -134,8 +134,12 @@ class Dlt645Receiver:
         requests = []
         for raw in self._splitter.feed(data):
             prefix = self._burst[: self._burst.find(raw)] if raw in self._burst else b""
+            # A frame that came whole in this read left the master with this read's bytes up
+            # to its end; older noise before it in the burst does not date it.
+            start, size = (now, data.find(raw) + len(raw)) if raw in data \
+                else (self._burst_start, len(self._burst))
             requests.append(Request(
-                raw, _wire_end(self._burst_start, now, len(self._burst), line),
+                raw, _wire_end(start, now, size, line),
                 had_preamble=prefix.endswith(bytes([PREAMBLE_BYTE])), split=self._split))
             self._burst.clear()
             self._split = False

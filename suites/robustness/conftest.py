@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 
-from meterrig import fuzz
+from meterrig import faults, fuzz
 from meterrig.meter import MeterError
 from meterrig.protocols import registry
 
@@ -39,6 +39,10 @@ class Fuzzed:
         self.energy()
         self.wire = self.link.exchanges[-1].request  # the valid request: an energy read
         self.longest = fuzz.longest_frame(self.protocol)
+        limit = faults.inter_character_limit(self.protocol, self.baudrate) or 0.0
+        self.frame_silence = faults.SPLIT_GAP_FACTOR * limit
+        # Tried first, every run: the request with a bit flipped that only its check catches.
+        self.corrupted = fuzz.corrupted(self.protocol, self.wire, self.baudrate)
 
     def energy(self) -> Any:
         return self.energy_meter.forward_energy_kwh()
@@ -53,9 +57,15 @@ class Fuzzed:
         return fuzz.holds_valid_frame(self.protocol, frame, self.baudrate)
 
     def send(self, frame: bytes, label: str) -> Any:
-        """The frame as it is; listened to for one reply window, not retried."""
-        return self.client.master.send_raw(frame, label=label, target=f"position "
-                                           f"{self.position.number}", expect_reply=False)
+        """The frame as it is; listened to for one reply window, not retried. An answer may
+        not be the only one: the bus is let settle after it."""
+        transaction = self.client.master.send_raw(
+            frame, label=label, target=f"position {self.position.number}", expect_reply=False)
+        if transaction.raw:
+            self.link.settle(self.client.reply_window)
+        # A receiver drops a partial frame only after a silence over its protocol's limit.
+        self.link.settle(max(0.0, self.frame_silence - self.client.reply_window))
+        return transaction
 
     @contextmanager
     def saved_if_failing(self, frame: bytes) -> Iterator[None]:

@@ -4,13 +4,13 @@ each replayable with `meterrig replay FILE --rig R`).
 
 Verdicts: an invalid frame gets no answer; the next valid request gets its own, fresh answer;
 an over-long frame does not reset the meter (its energy register never goes back); frames for
-another address get no answer. `--fuzz-examples N` sets the frames per test (default 3)."""
+another address get no answer. `--fuzz-examples N` sets the frames per test (default 2)."""
 
 from __future__ import annotations
 
 import attrs
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, example, given
 
 from meterrig import fuzz
 from meterrig.meter import MeterError
@@ -29,6 +29,7 @@ def _answer(transaction) -> str:
 def test_invalid_frame_gets_no_answer(fuzzed, verify):
     @fuzzed.settings()
     @given(frame=fuzz_strategy(fuzzed))
+    @example(frame=fuzzed.corrupted)
     def check(frame: bytes) -> None:
         assume(not fuzzed.valid(frame))
         answer = _answer(fuzzed.send(frame, "an invalid frame"))
@@ -48,6 +49,7 @@ def test_next_valid_frame_gets_fresh_answer(fuzzed, verify):
 
     @fuzzed.settings()
     @given(frame=fuzz_strategy(fuzzed))
+    @example(frame=fuzzed.corrupted)
     def check(frame: bytes) -> None:
         assume(not fuzzed.valid(frame))
         read_before(fuzzed.client)
