@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -54,37 +55,75 @@ class Poll:
         return max(self.seconds, default=float("nan"))
 
 
+def read_once(result: Poll, meter: Any, client: Any, expected: Decimal | None = None) -> None:
+    """One read of `meter`'s energy, counted in `result`; `client` counts the retries."""
+    retries_before = client.retries_used
+    began = time.monotonic()
+    result.reads += 1
+    try:
+        value = meter.forward_energy_kwh()
+    except MeterError as exc:
+        result.failures.append(str(exc))
+    else:
+        result.seconds.append(time.monotonic() - began)
+        previous = result.values[-1] if result.values else None
+        if previous is not None and value < previous:
+            result.wrong.append(f"read {result.reads}: {value} kWh after {previous} kWh")
+        elif expected is not None and value != expected:
+            result.wrong.append(f"read {result.reads}: {value} kWh, expected {expected}")
+        result.values.append(value)
+    finally:
+        result.retries += client.retries_used - retries_before
+
+
 def poll(meter: Any, client: Any, *, more: Callable[[Poll], bool],
          expected: Decimal | None = None) -> Poll:
-    """Read `meter`'s energy while `more(poll)` says so; `client` counts the retries."""
+    """Read `meter`'s energy while `more(poll)` says so."""
     result = Poll()
     start = time.monotonic()
     while more(result):
-        retries_before = client.retries_used
-        began = time.monotonic()
-        result.reads += 1
-        try:
-            value = meter.forward_energy_kwh()
-        except MeterError as exc:
-            result.failures.append(str(exc))
-        else:
-            result.seconds.append(time.monotonic() - began)
-            previous = result.values[-1] if result.values else None
-            if previous is not None and value < previous:
-                result.wrong.append(f"read {result.reads}: {value} kWh after {previous} kWh")
-            elif expected is not None and value != expected:
-                result.wrong.append(f"read {result.reads}: {value} kWh, expected {expected}")
-            result.values.append(value)
-        finally:
-            result.retries += client.retries_used - retries_before
+        read_once(result, meter, client, expected)
     result.elapsed = time.monotonic() - start
     return result
+
+
+def poll_in_turn(meters: dict[Any, tuple[Any, Any]], seconds: float) -> dict[Any, Poll]:
+    """The meters of one bus (key -> (meter, client)) read in turn for `seconds`."""
+    results = {key: Poll() for key in meters}
+    start = time.monotonic()
+    while time.monotonic() < start + seconds:
+        for key, (meter, client) in meters.items():
+            read_once(results[key], meter, client)
+    for result in results.values():
+        result.elapsed = time.monotonic() - start
+    return results
 
 
 def reads(count: int) -> Callable[[Poll], bool]:
     return lambda p: p.reads < count
 
 
-def for_seconds(duration: float) -> Callable[[Poll], bool]:
-    end = time.monotonic() + duration
-    return lambda p: time.monotonic() < end
+
+
+def save_histogram(polls: dict[str, Poll], path: Path) -> Path:
+    """Each meter's read durations as a histogram (ms), one line of bars per meter, with its
+    p50/p95/p99 in the legend."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only: benches and CI have no display
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(8, 4.5))
+    for label, result in polls.items():
+        if result.seconds:
+            figures = ", ".join(f"p{p} {result.percentile(p) * 1e3:.1f}" for p in PERCENTILES)
+            axes.hist([s * 1e3 for s in result.seconds], bins=40, histtype="step",
+                      label=f"{label}: {figures} ms")
+    axes.set_xlabel("read duration, request to value (ms)")
+    axes.set_ylabel("reads")
+    axes.set_title("soak: read durations per meter")
+    axes.legend(fontsize="small")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=100, bbox_inches="tight")
+    plt.close(figure)
+    return path
