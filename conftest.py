@@ -4,7 +4,7 @@ from pathlib import Path
 
 # In import order: a plugin is registered before another imports it.
 pytest_plugins = ["fixtures.rig", "fixtures.reporting", "fixtures.metering", "fixtures.positions",
-                  "fixtures.robustness"]
+                  "fixtures.robustness", "fixtures.rig_faults"]
 
 DEFAULT_RIG = Path(__file__).parent / "rigs" / "sim.yaml"
 

@@ -258,6 +258,7 @@ class SimulatedBus:
         self.port = os.ttyname(self._device)
         self._line_rate: int | None = None
         self._wake_r, self._wake_w = os.pipe()
+        self._pulled = False
         self._thread = threading.Thread(target=self._serve, name=f"sim-bus-{name}", daemon=True)
 
     def _set_initial_rate(self) -> None:
@@ -280,9 +281,20 @@ class SimulatedBus:
         return self
 
     def stop(self) -> None:
+        self.pull()
+        for fd in (self._wake_r, self._wake_w):
+            os.close(fd)
+
+    def pull(self) -> None:
+        """The adapter is pulled out: the bus stops and its pty goes away (the master's port
+        fails as a vanished USB adapter's does)."""
+        if self._pulled:
+            return
+        self._pulled = True
         os.write(self._wake_w, b"x")
-        self._thread.join(timeout=5)
-        for fd in (self._controller, self._device, self._wake_r, self._wake_w):
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+        for fd in (self._controller, self._device):
             os.close(fd)
 
     def _master_rate(self) -> int | None:

@@ -6,6 +6,7 @@ such thing, so only a rig started from a simulated bench's rig file has one (Rig
 
     SIM:NOIS <bus>,<ber>,<bursts>   noise on a bus from now on (0,0: quiet)
     SIM:NOIS? <bus>                 -> ber,bursts,bytes seen,bytes hit (both directions)
+    SIM:PULL <bus>                  the bus's pty goes away, as a USB adapter pulled out
 """
 
 from __future__ import annotations
@@ -27,7 +28,11 @@ class BenchControlServer:
         self.server = ScpiServer(IDN, self.handlers())
 
     def handlers(self) -> dict[str, Handler]:
-        return {"SIM:NOIS": self._set_noise, "SIM:NOIS?": self._noise}
+        return {"SIM:NOIS": self._set_noise, "SIM:NOIS?": self._noise, "SIM:PULL": self._pull}
+
+    def _pull(self, args: list[str]) -> None:
+        (name,) = arguments(args, str)
+        self._bus(name).pull()
 
     def _bus(self, name: str) -> Any:
         if name not in self.buses:
@@ -82,6 +87,9 @@ class BenchControl:
 
     def set_noise(self, bus: str, ber: float, bursts: float = 0.0) -> None:
         self._send(f"SIM:NOIS {bus},{ber!r},{bursts!r}", reply=False)
+
+    def pull(self, bus: str) -> None:
+        self._send(f"SIM:PULL {bus}", reply=False)
 
     def noise(self, bus: str) -> NoiseState:
         ber, bursts, seen, hit = self._send(f"SIM:NOIS? {bus}", reply=True).split(",")
