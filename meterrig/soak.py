@@ -127,3 +127,8 @@ def save_histogram(polls: dict[str, Poll], path: Path) -> Path:
     figure.savefig(path, dpi=100, bbox_inches="tight")
     plt.close(figure)
     return path
+
+
+def for_seconds(duration: float) -> Callable[[Poll], bool]:
+    end = time.monotonic() + duration
+    return lambda _: time.monotonic() < end
