@@ -15,7 +15,7 @@ from meterrig import soak
 from meterrig.config import RigFileError
 from tests.noisy_bench import LEVELS, NOISY_BENCH
 
-READS = 300  # per meter and noise level: enough to see hundreds of corrupted bytes
+READS = 200  # per meter and noise level: enough to see a hundred corrupted bytes
 
 
 @pytest.fixture(scope="module")

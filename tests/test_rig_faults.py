@@ -11,8 +11,10 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
 import yaml
 
 from meterrig.sim.control import BenchControl
@@ -71,26 +73,45 @@ def _benches_of(rig: Path) -> list[int]:
     return found
 
 
-def test_pulled_pty_ends_the_run_cleanly(tmp_path):
+def _pull_pty(tmp_path: Path) -> tuple[subprocess.Popen, str, list[int]]:
     rig = _rig_file(tmp_path)
     with running_bench(rig) as announcement:
         run = _pytest(Path(announcement["rig"]), tmp_path / "reports")
         _mid_run(tmp_path / "reports")
-        BenchControl(announcement["control"]).pull("rs485-1")
+        BenchControl(announcement["control"]).pull("rs485-1")  # the adapter is pulled out
         output, _ = run.communicate(timeout=60)
-    assert run.returncode != 0
-    assert "meterrig: run incomplete: rig fault: bus rs485-1" in output, output[-3000:]
-    _ended_cleanly(output, tmp_path / "reports", "rig fault: bus rs485-1")
-    assert not _benches_of(rig)
+    return run, output, _benches_of(rig)
 
 
-def test_ctrl_c_ends_the_run_cleanly_and_stops_the_bench(tmp_path):
+def _ctrl_c(tmp_path: Path) -> tuple[subprocess.Popen, str, list[int]]:
     rig = _rig_file(tmp_path)
     run = _pytest(rig, tmp_path / "reports")
     _mid_run(tmp_path / "reports")
     assert _benches_of(rig), "the run started no simulated bench"
     os.killpg(run.pid, signal.SIGINT)  # Ctrl-C: to the terminal's foreground process group
     output, _ = run.communicate(timeout=60)
-    assert run.returncode == 2, output[-3000:]  # pytest: interrupted
-    _ended_cleanly(output, tmp_path / "reports", "interrupted")
-    assert not _benches_of(rig), "the simulated bench outlived the run"
+    return run, output, _benches_of(rig)
+
+
+@pytest.fixture(scope="module")
+def faulted_runs(tmp_path_factory) -> dict[str, Future]:
+    """Both runs at once: they spend their time waiting on the wire."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        yield {name: pool.submit(scenario, tmp_path_factory.mktemp(name))
+               for name, scenario in (("pull", _pull_pty), ("ctrl-c", _ctrl_c))}
+
+
+def test_pulled_pty_ends_the_run_cleanly(faulted_runs):
+    run, output, left = faulted_runs["pull"].result()
+    assert run.returncode != 0
+    assert "meterrig: run incomplete: rig fault: bus rs485-1" in output, output[-3000:]
+    _ended_cleanly(output, Path(run.args[run.args.index("--reports") + 1]),
+                   "rig fault: bus rs485-1")
+    assert not left, f"simulated bench processes left behind: {left}"
+
+
+def test_ctrl_c_ends_the_run_cleanly_and_stops_the_bench(faulted_runs):
+    run, output, left = faulted_runs["ctrl-c"].result()
+    assert run.returncode == pytest.ExitCode.INTERRUPTED, output[-3000:]
+    _ended_cleanly(output, Path(run.args[run.args.index("--reports") + 1]), "interrupted")
+    assert not left, f"the simulated bench outlived the run: {left}"

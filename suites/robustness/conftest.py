@@ -19,6 +19,7 @@ from meterrig.protocols import registry
 # Candidates for the two readings are taken from the first of the items the position's
 # protocol declares (its per-position parameter), until two stable, different ones are found.
 CANDIDATES = 12
+READINGS: dict[int, tuple] = {}  # position -> its two readings, found once per run
 
 
 class Fuzzed:
@@ -80,7 +81,12 @@ class Fuzzed:
 
     def readings(self) -> tuple[tuple[str, Any, str], tuple[str, Any, str]]:
         """Two (item, read, text) whose values stay put and differ: a reply to one read for
-        the other shows."""
+        the other shows. Found once per position and run."""
+        if self.position.number not in READINGS:
+            READINGS[self.position.number] = self._readings()
+        return READINGS[self.position.number]
+
+    def _readings(self) -> tuple[tuple[str, Any, str], tuple[str, Any, str]]:
         spec = registry.get(self.protocol)
         name = next(iter(spec.per_position))
         reader = spec.load("reader")
