@@ -56,14 +56,16 @@ class Poll:
 
 
 def read_once(result: Poll, meter: Any, client: Any, expected: Decimal | None = None) -> None:
-    """One read of `meter`'s energy, counted in `result`; `client` counts the retries."""
+    """One read of `meter`'s energy, counted in `result`; `client` counts the retries. A reply
+    its codec's check refuses (from another address, for another item) is a failure reported,
+    like silence or a garbled reply."""
     retries_before = client.retries_used
     began = time.monotonic()
     result.reads += 1
     try:
         value = meter.forward_energy_kwh()
-    except MeterError as exc:
-        result.failures.append(str(exc))
+    except (MeterError, *client.master.codec.check_errors) as exc:
+        result.failures.append(f"{type(exc).__name__}: {exc}")
     else:
         result.seconds.append(time.monotonic() - began)
         previous = result.values[-1] if result.values else None
