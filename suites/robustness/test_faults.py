@@ -45,9 +45,9 @@ def test_fault_reaction(rig, position, kind, verify):
             value = meter.forward_energy_kwh()
     except FaultNotApplied as exc:
         pytest.skip(str(exc))
-    except MeterError as exc:  # reported, not accepted: no wrong value
+    except (MeterError, *master.codec.check_errors) as exc:  # reported, not accepted
         value = None
-        reported = str(exc)
+        reported = f"{type(exc).__name__}: {exc}"
     finally:
         master.observers.remove(seen.append)
     after = meter.forward_energy_kwh()

@@ -56,8 +56,8 @@ def test_next_valid_frame_gets_fresh_answer(fuzzed, verify):
         fuzzed.send(frame, "an invalid frame")
         try:
             text = read_after(fuzzed.client)
-        except MeterError as exc:
-            text = f"no answer ({exc})"
+        except (MeterError, *fuzzed.client.master.codec.check_errors) as exc:
+            text = f"no fresh answer ({type(exc).__name__}: {exc})"
         why = ""
         if text == text_before:
             why = f"stale data: the reply to the request before the invalid one ({text_before})"
