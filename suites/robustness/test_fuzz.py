@@ -4,7 +4,7 @@ each replayable with `meterrig replay FILE --rig R`).
 
 Verdicts: an invalid frame gets no answer; the next valid request gets its own, fresh answer;
 an over-long frame does not reset the meter (its energy register never goes back); frames for
-another address get no answer. `--fuzz-examples N` sets the frames per test (default 2)."""
+another address get no answer. `--fuzz-examples N` sets the frames per test (default 1)."""
 
 from __future__ import annotations
 
