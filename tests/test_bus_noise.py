@@ -13,6 +13,7 @@ import yaml
 from meterrig import rig as rigs
 from meterrig import soak
 from meterrig.config import RigFileError
+from meterrig.sim.noise import Noise
 from tests.noisy_bench import LEVELS, NOISY_BENCH
 
 READS = 200  # per meter and noise level: enough to see a hundred corrupted bytes
@@ -70,3 +71,15 @@ def test_rig_file_noise_keys(tmp_path):
     path.write_text(yaml.safe_dump(rig, sort_keys=False))
     with pytest.raises(RigFileError, match="ber.*probability from 0 to 1"):
         rigs.load(path)
+
+
+def test_noise_hits_content_and_timing():
+    data = bytes(range(200))
+    assert Noise().corrupt(data) == data  # a quiet bus
+    assert Noise(ber=1.0).corrupt(data) == b""  # every start bit hit: nothing arrives
+    flipped = Noise(ber=0.01, seed=3).corrupt(data)
+    assert flipped != data and len(flipped) <= len(data)
+    burst = Noise(bursts=1.0, seed=3).corrupt(data)
+    assert len(burst) > len(data)  # a burst adds bytes, and so wire time
+    with pytest.raises(ValueError, match="probability"):
+        Noise(ber=2)
