@@ -113,5 +113,6 @@ def test_pulled_pty_ends_the_run_cleanly(faulted_runs):
 def test_ctrl_c_ends_the_run_cleanly_and_stops_the_bench(faulted_runs):
     run, output, left = faulted_runs["ctrl-c"].result()
     assert run.returncode == pytest.ExitCode.INTERRUPTED, output[-3000:]
+    assert "meterrig: run incomplete: interrupted (Ctrl-C)" in output, output[-3000:]
     _ended_cleanly(output, Path(run.args[run.args.index("--reports") + 1]), "interrupted")
     assert not left, f"the simulated bench outlived the run: {left}"
