@@ -4,7 +4,8 @@ from pathlib import Path
 
 # In import order: a plugin is registered before another imports it.
 pytest_plugins = ["fixtures.rig", "fixtures.reporting", "fixtures.metering", "fixtures.positions",
-                  "fixtures.results", "fixtures.production"]
+                  "fixtures.results", "fixtures.production", "fixtures.robustness",
+                  "fixtures.rig_faults"]
 pytest_plugins += ["fixtures.instruments"]  # the carrier line's noise injector and attenuator
 
 DEFAULT_RIG = Path(__file__).parent / "rigs" / "sim.yaml"

@@ -11,7 +11,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from . import decoding
+from . import decoding, fuzz
 from . import rig as rigs
 from .config import PositionConfig, RigConfig, RigFileError, dump_rig
 from .link.serial_link import LinkError
@@ -99,6 +99,14 @@ def main(argv: list[str] | None = None) -> int:
                            "instruments; 0: one process)")
     line.set_defaults(run=run_line)
 
+    replay = commands.add_parser(
+        "replay", help="send a saved robustness failure's frame to its meter again",
+        description="Send the frame a fuzz test saved (reports/robustness-failures/*.json) to "
+                    "the position it failed at, and show the meter's answer.")
+    replay.add_argument("file", type=Path)
+    replay.add_argument("--rig", type=Path, help="the bench (default: the one it failed on)")
+    replay.set_defaults(run=run_replay)
+
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -118,7 +126,8 @@ def run_sim(args: argparse.Namespace) -> int:
     with SimulatedBench(config) as bench, tempfile.TemporaryDirectory() as tmp:
         out = args.out or Path(tmp) / f"{config.path.stem}-running.yaml"
         out.write_text(dump_rig(bench.hardware_rig()))
-        announcement = {"rig": str(out), "buses": bench.ports, "instruments": bench.resources}
+        announcement = {"rig": str(out), "buses": bench.ports, "instruments": bench.resources,
+                        "control": bench.control_address}
         print(json.dumps(announcement), flush=True)
         stop.wait()
     return 0
@@ -175,6 +184,23 @@ def run_decode(args: argparse.Namespace) -> int:
         print(decoding.line(source, reading), flush=True)
         clean = clean and (reading is None or not reading.problems)
     return 0 if clean else 1
+
+
+def run_replay(args: argparse.Namespace) -> int:
+    try:
+        failure = fuzz.Failure.load(args.file)
+    except ValueError as exc:
+        print(f"meterrig: {exc}", file=sys.stderr)
+        return 2
+    with rigs.open_rig(args.rig or failure.rig) as rig:
+        master = rig.client(failure.position).master
+        transaction = master.send_raw(failure.frame, label="a replayed frame",
+                                      target=f"position {failure.position}", expect_reply=False)
+    print(f"sent to position {failure.position} ({failure.protocol}): "
+          f"{failure.frame.hex(' ').upper()}")
+    print(f"answer: {transaction.raw.hex(' ').upper() or 'silence'}")
+    print(f"saved verdict: {failure.verdict}")
+    return 0
 
 
 def _position(config: RigConfig, meter: str) -> PositionConfig:

@@ -305,6 +305,10 @@ class SimBusConfig(Schema):
     FILLED = ("name",)
     name: str = ""  # its key under simulation.buses
     echo: bool = False  # the simulated adapter writes each request back as it leaves
+    # Noise on the bus, both directions (meterrig/sim/noise.py): the bit-error rate, and the
+    # share of frames each direction hit by a burst.
+    ber: float = Field(0.0, ge=0, le=1, description="a probability from 0 to 1 (e.g. 1e-4)")
+    bursts: float = Field(0.0, ge=0, le=1, description="a probability from 0 to 1 (e.g. 0.02)")
 
 
 class SimulationConfig(Schema):

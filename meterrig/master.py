@@ -9,11 +9,13 @@ and has the codec check each reply once. Conformance tests send bytes as they ar
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, Generic, Protocol, TypeVar
 
 import attrs
 
+from .faults import Fault, Segment
 from .link.exchange import Exchange
 from .link.serial_link import Link, Splitter
 from .meter import GarbledReply, NoReply
@@ -106,6 +108,17 @@ class Master(Generic[Request, Reply]):
         self.transaction = transaction  # the protocol's record type (a Transaction subclass)
         self.retries_used = 0
         self.observers: list[Callable[[Transaction], None]] = []
+        self._faults: list[Fault] = []  # spoil the next exchanges, one each (inject)
+
+    @contextmanager
+    def inject(self, fault: Fault, exchanges: int = 1) -> Iterator[None]:
+        """Spoil the next `exchanges` requests sent with `fault` (the first attempts; a retry
+        after them goes out clean); each spoilt exchange's record names the fault."""
+        self._faults = [fault] * exchanges
+        try:
+            yield
+        finally:
+            self._faults = []
 
     def transact(self, request: Request, *, label: str, target: str, expect_reply: bool = True,
                  retries: int | None = None, reply_window: float | None = None,
@@ -147,11 +160,16 @@ class Master(Generic[Request, Reply]):
         reply, error = None, None
         for attempt in range(1, attempts + 1):
             found = _Found(self.codec.splitter())
+            # Only a spoilt request asks the link for a plan (any link-like object will do else).
+            spoilt = {"plan": fault.apply((Segment(encoded.wire),)), "fault": fault.name} \
+                if (fault := self._faults.pop(0) if self._faults else None) else {}
             exchange = self.link.exchange(
                 encoded.wire, found, reply_window=window,
                 byte_gap_limit=self.byte_gap_limit, label=label, attempt=attempt,
-                secret_spans=encoded.secret_spans)
+                secret_spans=encoded.secret_spans, **spoilt)
             exchanges.append(exchange)
+            if fault is not None and exchange.answered:
+                self.link.settle(self.reply_window)  # a spoilt request may get more than one
             reply, error = None, None
             if exchange.answered:
                 try:

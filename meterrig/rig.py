@@ -25,6 +25,7 @@ from .link.wire import character_time
 from .meter import EnergyMeter
 from .protocols import registry
 from .sim.bench import SIMULATED_BUS_RESOLUTION
+from .sim.control import BenchControl
 from .sim.defects import DEFECTS
 from .sim.launcher import running_bench
 
@@ -52,6 +53,8 @@ class Rig:
         self.links = {name: _link(bus, handover) for name, bus in config.buses.items()}
         self.instruments: dict[str, object] = {}
         self._clients: dict[int, Any] = {}
+        # The simulated bench's control channel (meterrig/sim/control.py); None on hardware.
+        self.bench_control: BenchControl | None = None
 
     def open(self) -> Rig:
         for link in self.links.values():
@@ -168,8 +171,12 @@ def open_rig(path: str | Path, *, handover: bool = False) -> Iterator[Rig]:
     `handover`: the buses are shared with other processes (Rig)."""
     config = load(path)
     with ExitStack() as stack:
+        control = None
         if config.simulation is not None:
-            config = load(stack.enter_context(running_bench(config.path))["rig"])
+            announcement = stack.enter_context(running_bench(config.path))
+            config = load(announcement["rig"])
+            control = BenchControl(announcement["control"])
         rig = Rig(config, handover=handover)
+        rig.bench_control = control
         stack.callback(rig.close)
         yield rig.open()

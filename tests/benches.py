@@ -39,6 +39,12 @@ BENCHES = {
         "positions": [{"position": 1, "bus": "rs485-1", "protocol": "dlt645-1997",
                        "address": "000000000001"}],
     }),
+    "robustness": ("robustness", {
+        "name": "one simulated DL/T 645 meter for fuzzing",
+        "clock": {"speedup": 1000},
+        "buses": {"rs485-1": {}},
+        "positions": [{"position": 1, "address": "000000000001", **METER}],
+    }),
     "metering": ("metering", {
         "name": "two simulated meters and the bench instruments",
         "clock": {"speedup": 5000},

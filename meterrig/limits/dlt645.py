@@ -13,6 +13,13 @@ _source = CLAUSES_2007["timing"]
 
 RESPONSE_DELAY = Limits(low=_timing["td_min"], high=_timing["td_max"], source=_source, unit="ms")
 BYTE_GAP = Limits(high=_timing["tb_max"], source=_source, unit="ms")
+
+
+def inter_character_limit(baudrate: int) -> float:
+    """Tb, the longest gap inside a frame (s), whatever the rate."""
+    return _timing["tb_max"] / 1e3
+
+
 TD, TB = "response delay Td", "inter-byte gap Tb"
 TD_KEY, TB_KEY = "dlt645.response_delay", "dlt645.byte_gap"  # their measurement keys
 

@@ -21,6 +21,11 @@ def reply_silence(baudrate: int) -> Limits:
                   unit="ms")
 
 
+def inter_character_limit(baudrate: int) -> float:
+    """t1.5 (s): a longer silence inside a frame voids it."""
+    return silent_intervals(baudrate)[0]
+
+
 def reply_gap(baudrate: int) -> Limits:
     """The longest gap inside a reply: t1.5 plus the host's scheduling tolerance (ms). How late
     the link hands bytes over (a USB latency timer) is its resolution, the uncertainty."""

@@ -33,6 +33,8 @@ class Exchange:
     secret_spans: tuple[tuple[int, int], ...] = ()
     # What the adapter heard of its own request, on a bus that echoes (None: no echo).
     echo: bytes | None = None
+    # The fault the rig put into this request on purpose (meterrig/faults.py); "" for none.
+    fault: str = ""
 
     @property
     def reply(self) -> bytes:
@@ -122,4 +124,5 @@ class Exchange:
             else round(self.resolution.seconds * 1e3, 3),
             "echo": self.echo_shown(),
             "echo_fault": self.echo_fault,
+            "fault": self.fault,
         }

@@ -8,7 +8,7 @@ import os
 import termios
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Protocol
@@ -16,6 +16,7 @@ from typing import Protocol
 import serial
 import serial.rs485
 
+from ..faults import Segment, coalesced, wire_of
 from ..limits import table
 from . import resolution
 from .exchange import Exchange
@@ -33,6 +34,10 @@ ECHO_PROBE = table("rig-tolerances")["echo_probe"]
 
 class LinkError(Exception):
     """The bus could not be used (port missing, refused, or gone)."""
+
+
+class FaultNotApplied(Exception):
+    """The port cannot send a fault as asked (a pseudo-terminal has no parity to get wrong)."""
 
 
 class Splitter(Protocol):
@@ -84,6 +89,8 @@ class Link:
         self._port: serial.SerialBase | None = None
         # Shared with other processes (handover.py): used only while taken.
         self.handover = BusLock(port) if handover else None
+        self.parity_kept = True  # whether the port really sends with parity (a pty cannot)
+        self._late = b""  # bytes heard while settling, shown as the next exchange's stale bytes
 
     # -- port ---------------------------------------------------------------------------------
     def open(self) -> Link:
@@ -97,7 +104,8 @@ class Link:
             # A pseudo-terminal cannot keep parity (the kernel drops PARENB and refuses it on a
             # later open): carry on without, and say so in every report of this bus.
             self._port = self._open_port("N")
-        if self.parity != "N" and not self._parity_kept():
+        self.parity_kept = self.parity == "N" or self._parity_kept()
+        if not self.parity_kept:
             self._note(f"{self.port_name} cannot keep parity {self.parity} (a pseudo-terminal?); "
                        "running without parity")
         if self.rs485 is not None:
@@ -243,25 +251,30 @@ class Link:
         label: str = "",
         attempt: int = 1,
         secret_spans: tuple[tuple[int, int], ...] = (),
+        plan: Sequence[Segment] | None = None,
+        fault: str = "",
     ) -> Exchange:
         """Send `request` and collect the reply until the splitter finds a whole frame.
 
         Gives up when no first byte came within `reply_window` of the request's end, or when a
         started reply pauses longer than `byte_gap_limit`. A reply that never forms a frame is
-        kept as it came: judging it is the client's job.
+        kept as it came: judging it is the client's job. A `plan` (meterrig/faults.py) says how
+        a request spoilt by `fault` goes out: segments, pauses, other line settings.
         """
+        if plan is not None:
+            request = wire_of(plan)
+            self._check_plan(plan)
         with self._lock, self._held():
             port = self.port
             try:
-                stale = port.read(port.in_waiting) if port.in_waiting else b""
+                stale = self._late + (port.read(port.in_waiting) if port.in_waiting else b"")
+                self._late = b""
                 started_at = datetime.now(UTC)
                 t_write = time.monotonic()
-                port.write(request)
-                port.flush()
+                wire_time = self._send(port, (Segment(request),) if plan is None else plan)
                 # flush() returns early on many USB adapters and at once on a pty: the request
                 # cannot have left sooner than its wire time.
-                t_request_end = max(time.monotonic(),
-                                    t_write + len(request) * self.character_time)
+                t_request_end = max(time.monotonic(), t_write + wire_time)
                 listen_until = t_request_end + reply_window
                 echo, early = None, []
                 if self.echo:
@@ -291,11 +304,66 @@ class Link:
                 secret_spans=secret_spans,
                 resolution=self.resolution,
                 echo=echo,
+                fault=fault,
             )
             self.exchanges.append(record)
         for observer in self.observers:
             observer(record)
         return record
+
+    def settle(self, quiet: float) -> bytes:
+        """Listen until the bus has been silent for `quiet` seconds (after a spoilt request was
+        answered, more may follow: a second reply to two frames back to back), so the next
+        exchange does not take them for its reply; what came is shown as its stale bytes."""
+        with self._lock:
+            heard = bytearray()
+            deadline = time.monotonic() + quiet
+            try:
+                while time.monotonic() < deadline:
+                    data = _read_waiting(self.port)
+                    if data:
+                        heard += data
+                        deadline = time.monotonic() + quiet
+            except (serial.SerialException, OSError) as exc:
+                raise LinkError(f"bus {self.name}: {self.port_name} failed: {exc}") from exc
+            self._late += heard
+            return bytes(heard)
+
+    def _check_plan(self, plan: Sequence[Segment]) -> None:
+        if any(s.parity not in (None, "N") for s in plan) and not self.parity_kept:
+            raise FaultNotApplied(f"bus {self.name}: {self.port_name} cannot send with parity "
+                                  "(a pseudo-terminal?), so no parity can be got wrong")
+
+    def _send(self, port, plan: Sequence[Segment]) -> float:
+        """Write the segments, each after its pause and at its settings; their wire time."""
+        wire_time, start = 0.0, time.monotonic()
+        for segment in coalesced(plan):
+            if segment.pause:
+                port.flush()
+                # The silence is the fault; it begins when the bytes before it have left.
+                time.sleep(max(0.0, start + wire_time - time.monotonic()) + segment.pause)
+                wire_time += segment.pause
+            settings = {"baudrate": segment.baudrate or self.baudrate,
+                        "parity": segment.parity or port.parity}
+            own = {"baudrate": port.baudrate, "parity": port.parity}
+            if settings != own:
+                port.flush()
+                try:
+                    port.apply_settings(settings)
+                except (ValueError, OSError, termios.error, serial.SerialException) as exc:
+                    port.apply_settings(own)
+                    raise FaultNotApplied(f"bus {self.name}: {self.port_name} cannot send at "
+                                          f"{settings}: {exc}") from exc
+            port.write(segment.data)
+            port.flush()
+            if settings != own:
+                # The bytes must be on the wire before the line goes back to the bus's settings.
+                time.sleep(len(segment.data) * character_time(
+                    settings["baudrate"], self.bytesize, settings["parity"], self.stopbits))
+                port.apply_settings(own)
+            wire_time += len(segment.data) * character_time(
+                settings["baudrate"], self.bytesize, settings["parity"], self.stopbits)
+        return wire_time
 
     def _read_echo(self, port, size: int, deadline: float
                    ) -> tuple[bytes, float | None, list[tuple[float, bytes]]]:

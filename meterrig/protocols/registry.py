@@ -80,6 +80,9 @@ class ProtocolSpec:
     # (map name or None) -> (wire, previous) -> Decoded | None: `meterrig decode`
     # (meterrig/decoding.py); None: its frames are not decoded there.
     decoder: str | None = None
+    # (baudrate) -> seconds: the longest silence its sources allow inside a frame (a fault that
+    # splits a frame exceeds it, meterrig/faults.py); None: its sources give none.
+    inter_character_limit: str | None = None
 
     def load(self, field: str) -> Any:
         reference = getattr(self, field)

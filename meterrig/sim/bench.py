@@ -8,8 +8,10 @@ from ..limits import table
 from ..link.resolution import Resolution
 from ..protocols import registry
 from .bus import SimulatedBus
+from .control import BenchControlServer
 from .defects import Defects
 from .instruments import SimulatedInstruments
+from .noise import Noise
 from .physics import BenchPhysics, MeterPhysics
 
 # Its buses pace replies by wire time, so their timing is measurable: the hardware-like rig file
@@ -52,6 +54,8 @@ class SimulatedBench:
         except ValueError as exc:
             raise SimulationError(f"{config.path}: {exc}") from exc
         self.resources: dict[str, str] = {}
+        self.control = BenchControlServer(self.buses)
+        self.control_address = ""
 
     def _bus(self, name: str) -> SimulatedBus:
         bus = self.config.buses[name]
@@ -61,9 +65,11 @@ class SimulatedBench:
         # answer, and gets the bus's default receiver.
         protocol = self.config.bus_protocol(name)
         receiver = registry.get(protocol).load("receiver")() if protocol else None
+        simulated = self.config.simulation.bus(name)
         return SimulatedBus(name, baudrate=bus.baudrate, bytesize=bus.bytesize,
                             parity=bus.parity, stopbits=bus.stopbits, meters=meters,
-                            receiver=receiver, echo=self.config.simulation.bus(name).echo)
+                            receiver=receiver, echo=simulated.echo,
+                            noise=Noise(simulated.ber, simulated.bursts))
 
     def _meter(self, position: PositionConfig) -> object:
         """The simulated device of the position's protocol, as its spec builds it."""
@@ -92,9 +98,11 @@ class SimulatedBench:
         for bus in self.buses.values():
             bus.start()
         self.resources = self.instruments.start()
+        self.control_address = self.control.start()
         return self
 
     def stop(self) -> None:
+        self.control.stop()
         self.instruments.stop()
         for bus in self.buses.values():
             bus.stop()

@@ -31,10 +31,11 @@ from typing import Protocol
 import attrs
 
 from ..link.wire import bits_per_character
-from ..protocols.dlt645.frame import Frame, FrameSplitter, decode
+from ..protocols.dlt645.frame import LIMITS, MIN_FRAME_LENGTH, Frame, FrameSplitter, decode
 from ..protocols.modbus import rtu
 from .dlt645_meter import SimulatedDlt645Meter, Transmission
 from .modbus_meter import SimulatedModbusMeter
+from .noise import Noise
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,8 @@ class Request:
     raw: bytes
     end: float  # when its last byte left the master, by wire time
     had_preamble: bool = False  # DL/T 645: FE bytes went before it
+    # A silence longer than its protocol allows came inside it: a conforming meter drops it.
+    split: bool = False
 
 
 class Receiver(Protocol):
@@ -82,6 +85,9 @@ class Receiver(Protocol):
 
     def decode(self, request: Request) -> object:
         """The request's frame; a ValueError for bytes no meter can trust."""
+
+    def decode_unchecked(self, request: Request) -> object:
+        """The frame as a meter that never checks its checksum or CRC reads it."""
 
     def answer(self, frame, request: Request, meters: list) -> list[Transmission]:
         """The replies of these meters (those listening at the line rate) to a good frame."""
@@ -98,33 +104,53 @@ def _wire_end(first: float, last: float, size: int, line: Line) -> float:
 class Dlt645Receiver:
     """DL/T 645: a frame ends where its length field and end byte say; FE bytes may lead it."""
 
+    # The longest frame a meter takes: the header and the largest L (frame.LIMITS).
+    longest = MIN_FRAME_LENGTH + LIMITS["frame"]["data_length_max"]["reply"]
+
     def __init__(self) -> None:
         self._splitter = FrameSplitter()
         self._burst = bytearray()  # bytes of the request being received, preamble included
         self._burst_start = self._last_byte = 0.0
+        # Seeded defect answers-split-frame: a silence over Tb does not clear a partial frame.
+        self.keeps_partial_frames = False
+        self._split = False
+        self.overlong = False  # more bytes came in one go than the longest frame
 
     def timeout(self, now: float) -> float | None:
         return None  # a frame is told by its own bytes, never by a silence
 
     def feed(self, data: bytes, now: float, line: Line) -> list[Request]:
         if now - self._last_byte > RECEIVE_RESET_S:
-            self._splitter.reset()
-            self._burst.clear()
+            if self.keeps_partial_frames and self._burst:
+                self._split = True
+            else:
+                self._splitter.reset()
+                self._burst.clear()
         self._last_byte = now
         if not self._burst:
             self._burst_start = now
         self._burst += data
+        self.overlong = len(self._burst) > self.longest
         requests = []
         for raw in self._splitter.feed(data):
             prefix = self._burst[: self._burst.find(raw)] if raw in self._burst else b""
+            # A frame that came whole in this read left the master with this read's bytes up
+            # to its end; older noise before it in the burst does not date it.
+            start, size = (now, data.find(raw) + len(raw)) if raw in data \
+                else (self._burst_start, len(self._burst))
             requests.append(Request(
-                raw, _wire_end(self._burst_start, now, len(self._burst), line),
-                had_preamble=prefix.endswith(bytes([PREAMBLE_BYTE]))))
+                raw, _wire_end(start, now, size, line),
+                had_preamble=prefix.endswith(bytes([PREAMBLE_BYTE])), split=self._split))
             self._burst.clear()
+            self._split = False
         return requests
 
     def decode(self, request: Request) -> Frame:
         return decode(request.raw)
+
+    def decode_unchecked(self, request: Request) -> Frame:
+        raw = request.raw
+        return decode(raw[:-2] + bytes([sum(raw[:-2]) & 0xFF]) + raw[-1:])
 
     def answer(self, frame: Frame, request: Request,
                meters: list[SimulatedDlt645Meter]) -> list[Transmission]:
@@ -141,10 +167,15 @@ class ModbusRtuReceiver:
     read, at the master's rate.
     """
 
+    longest = rtu.MAX_FRAME
+
     def __init__(self) -> None:
         self._frame = bytearray()
         self._first = self._last = 0.0
         self._line: Line | None = None
+        self._split = False  # a gap over t1.5 came inside the frame being received
+        self.keeps_partial_frames = False  # a frame is told by silence: nothing to keep
+        self.overlong = False
 
     def _silence(self) -> float:
         return rtu.silent_intervals(self._line.baudrate)[1]
@@ -159,17 +190,25 @@ class ModbusRtuReceiver:
         if self._frame and now - self._last >= self._silence():
             requests.append(Request(bytes(self._frame),
                                     _wire_end(self._first, self._last, len(self._frame),
-                                              self._line)))
+                                              self._line), split=self._split))
             self._frame.clear()
+            self._split = False
         if data:
             if not self._frame:
                 self._first = now
+            elif now - self._last > rtu.silent_intervals(line.baudrate)[0]:
+                self._split = True
             self._frame += data
             self._last, self._line = now, line
+        self.overlong = len(self._frame) > self.longest
         return requests
 
     def decode(self, request: Request) -> rtu.Adu:
         return rtu.decode(request.raw)  # a bad CRC, or too short: RtuError
+
+    def decode_unchecked(self, request: Request) -> rtu.Adu:
+        body = request.raw[:-2]
+        return rtu.decode(body + rtu.crc16(body).to_bytes(2, "little"))
 
     def answer(self, adu: rtu.Adu, request: Request,
                meters: list[SimulatedModbusMeter]) -> list[Transmission]:
@@ -198,20 +237,28 @@ def collide(transmissions: list[Transmission]) -> Transmission:
 class SimulatedBus:
     def __init__(self, name: str, *, baudrate: int, bytesize: int, parity: str,
                  stopbits: float, meters: list[Meter], receiver: Receiver | None = None,
-                 echo: bool = False) -> None:
+                 echo: bool = False, noise: Noise | None = None) -> None:
         self.name = name
         self.echo = echo
+        # One Noise per direction (master to meters, meters to master), from one setting.
+        self.noise = {"request": Noise(), "reply": Noise(seed=1)}
+        if noise is not None:
+            self.set_noise(noise.ber, noise.bursts)
         self._echo_free = 0.0  # when the echo of the bytes so far has left
         self.meters = meters
         self.baudrate = baudrate
         self.character_bits = bits_per_character(bytesize, parity, stopbits)
         self.receiver = receiver if receiver is not None else Dlt645Receiver()
+        self.receiver.keeps_partial_frames = bool(self._with("answers-split-frame"))
+        self._last_reply: dict[int, Transmission] = {}  # position -> its last reply
+        self._stale: set[int] = set()  # positions that will repeat it (stale-after-garbled)
         self._controller, self._device = os.openpty()
         tty.setraw(self._device)  # no echo, no line discipline: bytes pass as they are
         self._set_initial_rate()
         self.port = os.ttyname(self._device)
         self._line_rate: int | None = None
         self._wake_r, self._wake_w = os.pipe()
+        self._pulled = False
         self._thread = threading.Thread(target=self._serve, name=f"sim-bus-{name}", daemon=True)
 
     def _set_initial_rate(self) -> None:
@@ -224,14 +271,30 @@ class SimulatedBus:
         attributes[4] = attributes[5] = speed
         termios.tcsetattr(self._device, termios.TCSANOW, attributes)
 
+    def set_noise(self, ber: float, bursts: float) -> None:
+        """Noise from now on, both directions (0, 0: a quiet bus)."""
+        for direction, noise in self.noise.items():
+            self.noise[direction] = Noise(ber, bursts, seed=noise.seed)
+
     def start(self) -> SimulatedBus:
         self._thread.start()
         return self
 
     def stop(self) -> None:
+        self.pull()
+        for fd in (self._wake_r, self._wake_w):
+            os.close(fd)
+
+    def pull(self) -> None:
+        """The adapter is pulled out: the bus stops and its pty goes away (the master's port
+        fails as a vanished USB adapter's does)."""
+        if self._pulled:
+            return
+        self._pulled = True
         os.write(self._wake_w, b"x")
-        self._thread.join(timeout=5)
-        for fd in (self._controller, self._device, self._wake_r, self._wake_w):
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+        for fd in (self._controller, self._device):
             os.close(fd)
 
     def _master_rate(self) -> int | None:
@@ -249,28 +312,64 @@ class SimulatedBus:
                 return
             data = os.read(self._controller, 4096) if ready else b""
             now = time.monotonic()
+            data = self.noise["request"].corrupt(data)
             if data:
                 self._line_rate = self._master_rate()
             line = Line(self._line_rate or self.baudrate, self.character_bits)
             if data and self.echo:
                 self._echo(data, now, line.character_time)
-            for request in self.receiver.feed(data, now, line):
+            requests = self.receiver.feed(data, now, line)
+            if getattr(self.receiver, "overlong", False):
+                self._overlong()
+            for request in requests:
                 self._dispatch(request)
 
+    def _overlong(self) -> None:
+        """More bytes than any frame: a meter with a short receive buffer overruns it."""
+        for meter in self._with("resets-on-overlong-frame"):
+            meter.physics.clear_registers(meter.position)  # as a restart from defaults
+
     def _dispatch(self, request: Request) -> None:
+        # A frame with a silence inside is void; only a defective meter still reads it.
+        meters = self._with("answers-split-frame") if request.split else self.meters
         try:
             frame = self.receiver.decode(request)
         except ValueError as exc:
             log.info("bus %s: ignored a bad frame (%s)", self.name, exc)
-            return  # a meter stays silent on a frame it cannot trust
-        listening = [m for m in self.meters if self._hears(m)]
+            self._stale |= {m.position for m in self._with("stale-after-garbled")}
+            meters = [m for m in meters if m in self._with("answers-corrupted-frame")]
+            if not meters:
+                return  # a meter stays silent on a frame it cannot trust
+            try:
+                frame = self.receiver.decode_unchecked(request)
+            except ValueError:
+                return
+        listening = [m for m in meters if self._hears(m)]
         try:
-            replies = self.receiver.answer(frame, request, listening)
+            replies = [self._reply(m, self.receiver.answer(frame, request, [m]))
+                       for m in listening]
+            replies = [r for r in replies if r is not None]
             if replies:
                 self._transmit(collide(replies), request.end)
                 self.receiver.replied(listening)
         except Exception:  # a fault of the simulation: say so loudly, keep the bus alive
             log.exception("bus %s: simulated meter failed on %s", self.name, request.raw.hex(" "))
+
+    def _with(self, defect: str) -> list[Meter]:
+        # A device of a protocol kept elsewhere (a test's toy) may have no seeded defects.
+        return [m for m in self.meters if defect in getattr(m, "defects", ())]
+
+    def _reply(self, meter: Meter, replies: list[Transmission]) -> Transmission | None:
+        """The meter's reply; with stale-after-garbled, after a garbled request its last one
+        again instead."""
+        reply = replies[0] if replies else None
+        if reply is not None and meter.position in self._stale \
+                and meter.position in self._last_reply:
+            reply = self._last_reply[meter.position]
+        if reply is not None:
+            self._stale.discard(meter.position)
+            self._last_reply[meter.position] = reply
+        return reply
 
     def _hears(self, meter: Meter) -> bool:
         if self._line_rate is None or meter.baudrate == self._line_rate:
@@ -292,7 +391,7 @@ class SimulatedBus:
 
     def _transmit(self, reply: Transmission, request_end: float) -> None:
         start = request_end + reply.delay
-        for i, byte in enumerate(reply.data):
+        for i, byte in enumerate(self.noise["reply"].corrupt(reply.data)):
             # A byte is readable once its stop bit is on the wire.
             wait = start + (i + 1) * reply.character_time - time.monotonic()
             if wait > 0:

@@ -35,6 +35,12 @@ DEFECTS: dict[str, str] = {
                                "flowing",
     "accepts-replayed-recharge": "accepts a replayed recharge (the same purchase count twice)",
     "loses-credit-on-power-cycle": "loses its credit across a power cycle",
+    # robustness (suites/robustness)
+    "answers-corrupted-frame": "answers a frame whose checksum or CRC is wrong",
+    "resets-on-overlong-frame": "resets (registers back to zero) on an over-long frame",
+    "answers-split-frame": "answers a frame split by a silence longer than its protocol allows",
+    "stale-after-garbled": "answers the next request after a garbled one with its previous "
+                           "reply (stale data)",
     # metrology
     "low-current-error": "registers 3 % too much below 0.1 Ib",
     "pf-error": "registers 2.5 % too much at power factor 0.5 inductive",

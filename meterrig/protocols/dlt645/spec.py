@@ -63,6 +63,7 @@ register(ProtocolSpec(
               "prepaid": f"{HERE}.positions:has_prepaid"},
     per_position={"data_item": f"{HERE}.positions:data_items_2007"},
     decoder=f"{HERE}.decoder:decoder_2007",
+    inter_character_limit="meterrig.limits.dlt645:inter_character_limit",
 ))
 
 register(ProtocolSpec(

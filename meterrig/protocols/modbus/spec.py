@@ -51,4 +51,5 @@ register(ProtocolSpec(
     # Register maps declare no relay and no follow-up frames.
     per_position={"register": f"{HERE}.positions:registers"},
     decoder=f"{HERE}.decoder:decoder",
+    inter_character_limit="meterrig.limits.modbus:inter_character_limit",
 ))
