@@ -19,7 +19,6 @@ from meterrig.protocols import registry
 # Candidates for the two readings are taken from the first of the items the position's
 # protocol declares (its per-position parameter), until two stable, different ones are found.
 CANDIDATES = 12
-READINGS: dict[int, tuple] = {}  # position -> its two readings, found once per run
 
 
 class Fuzzed:
@@ -44,6 +43,7 @@ class Fuzzed:
         self.frame_silence = faults.SPLIT_GAP_FACTOR * limit
         # Tried first, every run: the request with a bit flipped that only its check catches.
         self.corrupted = fuzz.corrupted(self.protocol, self.wire, self.baudrate)
+        self._readings_found: tuple | None = None
 
     def energy(self) -> Any:
         return self.energy_meter.forward_energy_kwh()
@@ -81,10 +81,11 @@ class Fuzzed:
 
     def readings(self) -> tuple[tuple[str, Any, str], tuple[str, Any, str]]:
         """Two (item, read, text) whose values stay put and differ: a reply to one read for
-        the other shows. Found once per position and run."""
-        if self.position.number not in READINGS:
-            READINGS[self.position.number] = self._readings()
-        return READINGS[self.position.number]
+        the other shows. Found afresh in each test (the test holds the bench steady: the
+        source may have changed between tests)."""
+        if self._readings_found is None:
+            self._readings_found = self._readings()
+        return self._readings_found
 
     def _readings(self) -> tuple[tuple[str, Any, str], tuple[str, Any, str]]:
         spec = registry.get(self.protocol)

@@ -8,7 +8,6 @@ another address get no answer. `--fuzz-examples N` sets the frames per test (def
 
 from __future__ import annotations
 
-import attrs
 import pytest
 from hypothesis import assume, example, given
 
@@ -16,7 +15,9 @@ from meterrig import fuzz
 from meterrig.meter import MeterError
 from meterrig.protocols import registry
 
-pytestmark = [pytest.mark.one_per_protocol, pytest.mark.needs("metering")]
+# steady_bench: its readings must stay put while it runs (no metering test changes the source).
+pytestmark = [pytest.mark.one_per_protocol, pytest.mark.needs("metering"),
+              pytest.mark.steady_bench]
 
 
 def _answer(transaction) -> str:
@@ -104,8 +105,8 @@ def test_other_address_gets_no_answer(rig, position, fuzzed, verify):
     other = spec.address.foreign(position.address, taken)
     bus = rig.config.buses[position.bus]
     # A read that must get silence is not retried (as the master's own silence checks).
-    client = spec.load("master")(fuzzed.link, attrs.evolve(position, address=other),
-                                 attrs.evolve(bus, retries=0))
+    client = spec.load("master")(fuzzed.link, position.model_copy(update={"address": other}),
+                                 bus.model_copy(update={"retries": 0}))
     read = spec.load("reader")(position, item)
     try:
         answer = f"a reply: {read(client)}"
