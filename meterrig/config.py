@@ -315,6 +315,10 @@ class SimulationConfig(Schema):
     meters: Annotated[dict[Annotated[int, annotated_types.Ge(1)], SimMeterConfig],
                       OrDefault] = {}
     buses: Annotated[dict[Name, SimBusConfig], OrDefault] = {}
+    # How the simulated bench wires its meters' current circuits (meterrig/sim/physics.py):
+    # each through its own current transformer, or all in one series loop (an open relay
+    # anywhere stops the current of every meter and of the reference).
+    current_loop: _one_of("isolated", "series") = "isolated"
 
     @model_validator(mode="after")
     def _named(self) -> SimulationConfig:

@@ -44,7 +44,7 @@ class SimulatedBench:
                 forward_kwh=initial_register_kwh(p.number),
             )
             for p in config.positions
-        })
+        }, current_loop=config.simulation.current_loop)
         first = config.positions[0]
         self.physics.set_source(voltage=first.un, frequency=first.fn)
         self.buses = {name: self._bus(name) for name in config.buses}

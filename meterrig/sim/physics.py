@@ -1,8 +1,9 @@
 """The bench physics: one AC source feeds every position; each meter registers what it sees.
 
 The source's voltage, current, phase angle and frequency reach every position (voltage circuits
-in parallel, current circuits in series). Each meter registers the true power scaled by its own
-error curve — a function of current and power factor, with voltage and frequency sensitivity —
+in parallel; current circuits isolated or in one series loop: current_loop). Each meter
+registers the true power scaled by its own error curve — a function of current and power
+factor, with voltage and frequency sensitivity —
 once the current is above its starting threshold and while its relay is closed, and emits
 test-output pulses at its meter constant. The reference standard integrates the true energy.
 DL/T 645 registers and pulses come from the same simulated energy.
@@ -176,8 +177,13 @@ class Stretch:
 
 
 class BenchPhysics:
-    def __init__(self, clock: RigClock, meters: dict[int, MeterPhysics]) -> None:
+    def __init__(self, clock: RigClock, meters: dict[int, MeterPhysics], *,
+                 current_loop: str = "isolated") -> None:
         self.clock = clock
+        # "series": the meters' current circuits are one loop, so an open relay anywhere stops
+        # the current through every meter and the reference; "isolated": each meter has its
+        # own current transformer, so an open relay stops only its own meter.
+        self.current_loop = current_loop
         self.source = SourceState()
         self.meters = meters
         self._lock = threading.RLock()
@@ -203,9 +209,8 @@ class BenchPhysics:
 
     @property
     def load(self) -> SourceState:
-        """The source as the current loop carries it: the current circuits are in series, so an
-        open relay anywhere stops the current through every meter and the reference."""
-        if all(m.relay_closed for m in self.meters.values()):
+        """The source as the current loop carries it (see current_loop)."""
+        if self.current_loop == "isolated" or all(m.relay_closed for m in self.meters.values()):
             return self.source
         return attrs.evolve(self.source, current=0.0)
 
