@@ -215,7 +215,15 @@ def run_scan(args: argparse.Namespace) -> int:
     with rigs.open_rig(args.rig) as rig:
         if args.bus not in rig.links:
             raise MeterError(f"no bus {args.bus!r} on this rig; buses: {', '.join(rig.links)}")
-        found = scan_bus(rig.links[args.bus])
+        # A device that carries other meters' frames (a carrier module) knows its meters: its
+        # archive is the scan ("(archive empty)" lists none); a bus of meters is scanned on the
+        # wire.
+        modules = [p for p in rig.positions if p.bus == args.bus and p.via is None
+                   and registry.get(p.protocol).relay is not None]
+        found = [line for m in modules for line in registry.get(m.protocol).load("reader")(
+            m, "archive")(rig.client(m.number)).splitlines()
+            if not line.startswith("(")] if modules \
+            else scan_bus(rig.links[args.bus])
     for address in found:
         print(address)
     print(f"# {len(found)} meter(s) on bus {args.bus}", file=sys.stderr)

@@ -299,6 +299,8 @@ class SimMeterConfig(Schema):
     # A meter behind a carrier module: its power-line path (meterrig/sim/plc_network.py)
     plc_path_db: float = Field(0.0, ge=0)  # line attenuation from the module, attenuator excluded
     phase: int = Field(0, ge=0, le=3)  # 1..3, 0 unknown
+    # A carrier module: the seed of its network's frame losses (None: its position number)
+    plc_seed: int | None = None
 
 
 class SimBusConfig(Schema):

@@ -60,3 +60,7 @@ BENCHES |= {
     f"prepaid-{mode}": ("prepaid", yaml.safe_load((RIGS / f"prepaid-{mode}.yaml").read_text()))
     for mode in ("local", "remote")
 }
+# The carrier bench (a module, two meters behind it and also on RS485, the line instruments)
+# runs suites/carrier; its rig is the shipped rigs/carrier.yaml.
+BENCHES["carrier"] = ("carrier", yaml.safe_load(
+    (RIGS.parents[1] / "rigs" / "carrier.yaml").read_text()))

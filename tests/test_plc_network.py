@@ -275,7 +275,7 @@ def test_the_network_behind_a_module_comes_from_the_rig_file(tmp_path):
     # protocol is another branch's, so `via` is set here rather than in the file).
     config = config.model_copy(update={"positions": tuple(
         p.model_copy(update={"via": 1}) if p.number != 1 else p for p in config.positions)})
-    bench = types.SimpleNamespace(config=config, physics=BenchPhysics(
+    bench = types.SimpleNamespace(config=config, _devices={}, physics=BenchPhysics(
         RigClock(1), {p.number: MeterPhysics(defects=Defects(frozenset(
             config.simulation.meter(p.number).defects))) for p in config.positions}))
     # As the module's builder does: the simulated device of each position behind it.

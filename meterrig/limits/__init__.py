@@ -101,8 +101,47 @@ class Routine(Schema):
     line: dict[str, Section]
 
 
+class Success(Schema):
+    required: float = Field(gt=0, lt=1, description="a fraction of the reads")
+    confidence: float = Field(gt=0.5, lt=1, description="one-sided, a fraction")
+    source: str = Field(min_length=1, description="where the values come from, as text")
+
+
+class Reads(Schema):
+    default: int = Field(ge=1, description="reads per meter per level")
+    source: str = Field(min_length=1, description="where the value comes from, as text")
+
+
+class LineLevel(Schema):
+    name: str = Field(min_length=1)
+    noise_dbuv: float | None = Field(description="injected noise, dBµV; null: injector off")
+    attenuation_db: float = Field(ge=0)
+    source: str = Field(min_length=1, description="why this level, as text")
+
+
+class LineStep(Schema):
+    """A line setting one carrier test uses: its figures (unit in the key) and why."""
+
+    source: str = Field(min_length=1, description="where the values come from, as text")
+    attenuation_db: float | None = Field(None, ge=0)
+    noise_dbuv: float | None = None
+    reads: int | None = Field(None, ge=1)
+
+
+class Carrier(Schema):
+    """carrier.yaml: reads through a carrier module at the line's levels (suites/carrier)."""
+
+    success: Success
+    reads: Reads
+    levels: list[LineLevel] = Field(min_length=1)
+    signal_quality: LineStep
+    route_repair: LineStep
+    burst: LineStep
+
+
 SCHEMAS: dict[str, type[Any]] = {"clauses": Clauses, "rig-tolerances": Tolerances,
                                  "prepaid": Quantities, "routine": Routine}
+SCHEMAS["carrier"] = Carrier
 
 
 @cache

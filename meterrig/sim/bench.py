@@ -47,6 +47,7 @@ class SimulatedBench:
         }, current_loop=config.simulation.current_loop)
         first = config.positions[0]
         self.physics.set_source(voltage=first.un, frequency=first.fn)
+        self._devices: dict[tuple[str, str], object] = {}  # (protocol, address) -> device
         self.buses = {name: self._bus(name) for name in config.buses}
         try:
             self.instruments = SimulatedInstruments(
@@ -72,8 +73,14 @@ class SimulatedBench:
                             noise=Noise(simulated.ber, simulated.bursts))
 
     def _meter(self, position: PositionConfig) -> object:
-        """The simulated device of the position's protocol, as its spec builds it."""
-        return registry.get(position.protocol).load("simulated_device")(self, position)
+        """The simulated device of the position's protocol, as its spec builds it. Positions of
+        one protocol and address are one device: a meter on an RS485 bus and also reached
+        `via:` a carrier module (the first position built gives its settings)."""
+        key = (str(position.protocol), str(position.address))
+        if key not in self._devices:
+            self._devices[key] = registry.get(position.protocol).load("simulated_device")(
+                self, position)
+        return self._devices[key]
 
     @property
     def ports(self) -> dict[str, str]:

@@ -271,8 +271,7 @@ def device(bench: SimulatedBench, position: PositionConfig) -> SimulatedCarrierM
     """The bench's module at `position`, its archive the positions `via:` it, their simulated
     meters behind the network model's path."""
     behind = [p for p in bench.config.positions if p.via == position.number]
-    meters = {p.address: registry.get(p.protocol).load("simulated_device")(bench, p)
-              for p in behind}
+    meters = {p.address: bench._meter(p) for p in behind}
     try:
         factory = registry.resolve(PATH_FACTORY)
     except (ImportError, AttributeError) as exc:

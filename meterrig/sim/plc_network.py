@@ -301,12 +301,14 @@ def carrier_path(bench: Any, module: Any, meters: dict[str, Any], *,
     module's builder asks for it: `meters` maps the address of each position reached `via`
     the module to its simulated device; each sits on the path the rig file's simulation section
     gives that position (plc_path_db, phase). The module position's seeded defects apply;
-    the generator is seeded with the module's position number, so a bench's run repeats."""
+    the generator is seeded with the module position's plc_seed, else its number, so a bench's
+    run repeats."""
     config = bench.config
     positions = {p.address: p for p in config.positions if p.via == module.number}
     nodes = []
     for address, meter in meters.items():
         settings = config.simulation.meter(positions[address].number)
         nodes.append(Node(address_bytes(address), meter, settings.plc_path_db, settings.phase))
+    seed = config.simulation.meter(module.number).plc_seed
     return PlcNetwork(bench.physics, nodes, defects=bench.physics.meters[module.number].defects,
-                      seed=module.number, retries=retries)
+                      seed=module.number if seed is None else seed, retries=retries)
