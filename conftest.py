@@ -7,6 +7,7 @@ pytest_plugins = ["fixtures.rig", "fixtures.reporting", "fixtures.metering", "fi
                   "fixtures.results", "fixtures.production", "fixtures.robustness",
                   "fixtures.rig_faults"]
 pytest_plugins += ["fixtures.instruments"]  # the carrier line's noise injector and attenuator
+pytest_plugins += ["fixtures.allure_steps"]  # each exchange and measurement an Allure step
 
 DEFAULT_RIG = Path(__file__).parent / "rigs" / "sim.yaml"
 
