@@ -102,7 +102,8 @@ class Routine(Schema):
 
 
 SCHEMAS: dict[str, type[Any]] = {"clauses": Clauses, "rig-tolerances": Tolerances,
-                                 "prepaid": Quantities, "routine": Routine}
+                                 "prepaid": Quantities, "routine": Routine,
+                                 "regression": Quantities}
 
 
 @cache
