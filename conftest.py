@@ -8,6 +8,7 @@ pytest_plugins = ["fixtures.rig", "fixtures.reporting", "fixtures.metering", "fi
                   "fixtures.rig_faults"]
 pytest_plugins += ["fixtures.instruments"]  # the carrier line's noise injector and attenuator
 pytest_plugins += ["fixtures.carrier"]  # suites/carrier: --carrier-reads, the line at a level
+pytest_plugins += ["fixtures.allure_steps"]  # each exchange and measurement an Allure step
 
 DEFAULT_RIG = Path(__file__).parent / "rigs" / "sim.yaml"
 

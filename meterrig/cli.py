@@ -21,6 +21,7 @@ from .protocols.dlt645.commands import AbnormalReply, ReplyMismatch
 from .protocols.dlt645.scan import scan_bus
 from .results.database import ENVIRONMENT as RESULTS_DB
 from .results.database import ResultsError, open_existing
+from .results.regress import defaults as regress_defaults
 from .sim.bench import SimulatedBench, SimulationError
 
 DEFAULT_RIG = Path("rigs/sim.yaml")
@@ -98,6 +99,23 @@ def main(argv: list[str] | None = None) -> int:
                       help="parallel workers (default auto: one per bus and one for the "
                            "instruments; 0: one process)")
     line.set_defaults(run=run_line)
+
+    regress = commands.add_parser(
+        "regress", help="the nightly gate: fail on a drift from the previous nights' values",
+        description="Compare every measurement of the latest complete run with the mean of the "
+                    "previous complete runs of its rig at its station; a drift beyond a fraction "
+                    "of the limit width is a regression (defaults: limits/regression.yaml). "
+                    "Exit 0: none (or no previous run); 1: a regression, tabled; 2: no "
+                    "complete run.")
+    _results_db_option(regress)
+    nights, fraction = regress_defaults()
+    regress.add_argument("--nights", type=int, default=nights,
+                         help=f"previous complete runs to average (default {nights})")
+    regress.add_argument("--fraction", type=float, default=fraction,
+                         help=f"of the limit width a drift may reach (default {fraction:g})")
+    regress.add_argument("--station", help="judge this station's latest run (default: the "
+                                           "latest complete run of any)")
+    regress.set_defaults(run=run_regress)
 
     replay = commands.add_parser(
         "replay", help="send a saved robustness failure's frame to its meter again",
@@ -252,6 +270,23 @@ def run_certificate(args: argparse.Namespace) -> int:
     out.write_text(html, encoding="utf-8")
     print(out)
     return 0
+
+
+def run_regress(args: argparse.Namespace) -> int:
+    from .results.regress import NoRun, compare, table_text
+
+    database = open_existing(args.db)
+    try:
+        with database.session() as session:
+            try:
+                comparison = compare(session, args.nights, args.fraction, args.station)
+            except NoRun as exc:
+                print(f"meterrig: {exc}", file=sys.stderr)
+                return 2
+            print(table_text(comparison, args.fraction))
+    finally:
+        database.close()
+    return 1 if comparison.regressions else 0  # a first night has nothing to drift from
 
 
 def run_report(args: argparse.Namespace) -> int:

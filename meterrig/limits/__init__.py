@@ -140,8 +140,8 @@ class Carrier(Schema):
 
 
 SCHEMAS: dict[str, type[Any]] = {"clauses": Clauses, "rig-tolerances": Tolerances,
-                                 "prepaid": Quantities, "routine": Routine}
-SCHEMAS["carrier"] = Carrier
+                                 "prepaid": Quantities, "routine": Routine,
+                                 "regression": Quantities, "carrier": Carrier}
 
 
 @cache

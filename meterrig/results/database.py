@@ -17,8 +17,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, Executable, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -36,7 +34,11 @@ def default_url(reports: Path) -> str:
     return os.environ.get(ENVIRONMENT) or f"sqlite:///{(reports / 'results.sqlite').resolve()}"
 
 
-def migrations_config() -> Config:
+def migrations_config():
+    """Alembic's configuration (alembic imported here: a pytest-xdist worker writes into a
+    database its controller has brought up to date, and needs none of it)."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", "meterrig.results:migrations")
     return config
@@ -58,6 +60,8 @@ class Database:
         with self._migration_lock(), self.engine.begin() as connection:
             config = migrations_config()
             config.attributes["connection"] = connection
+            from alembic import command
+
             command.upgrade(config, "head")
 
     @contextmanager

@@ -15,7 +15,9 @@ import attrs
 from pydantic import BeforeValidator, ValidationInfo, field_validator, model_validator
 from pydantic import Field as Key
 
+from ... import datafile
 from ...datafile import Schema, invalid, read, refused, report, settle
+from ...parsed_cache import parsed
 from .frame import CENTURY, from_bcd, to_bcd
 
 CATALOGUE_PATH = Path(__file__).with_name("catalogue.yaml")
@@ -345,7 +347,12 @@ class Catalogue(Mapping[int, DataItem]):
 
     @classmethod
     def load(cls, path: Path) -> Catalogue:
-        """Read a catalogue YAML (CatalogueFile); ValueError lists its problems as FILE:LINE."""
+        """Read a catalogue YAML (CatalogueFile); ValueError lists its problems as FILE:LINE.
+        Parsed once per version of the file and this code (meterrig/parsed_cache.py)."""
+        return parsed(path, cls._parse, Path(__file__), Path(datafile.__file__))
+
+    @classmethod
+    def _parse(cls, path: Path) -> Catalogue:
         catalogue = read(path, CatalogueFile, what="catalogue")
         return cls(catalogue.items, catalogue.di_length)
 
