@@ -101,7 +101,7 @@ def good_runs(good_bench_runs) -> dict[str, list[dict]]:
 @pytest.mark.parametrize("bench", sorted(BENCHES))
 def test_every_measurement_has_a_stable_key(good_runs, bench):
     records = good_runs[bench]
-    assert len(records) > 50
+    assert len(records) > 40, f"the {bench} bench's run made only {len(records)} measurements"
     for m in records:
         prefix, _, words = m["key"].partition(".")
         module = Path(m["test"].split("::")[0]).stem.removeprefix("test_")

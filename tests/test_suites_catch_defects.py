@@ -109,11 +109,13 @@ CAUGHT_BY = {
 
 def rig_with(bench: str, defect: str | None) -> dict:
     # The bench's own simulation settings stay (the carrier bench's meters sit on the mains
-    # where its rig puts them); the defect goes to position 1.
-    meters = dict((BENCHES[bench][1].get("simulation") or {}).get("meters") or {})
+    # where its rig puts them, a prepaid bench's current loop is in series); the defect goes to
+    # position 1.
+    simulation = dict(BENCHES[bench][1].get("simulation") or {})
+    meters = dict(simulation.get("meters") or {})
     if defect:
         meters[1] = {**meters.get(1, {}), "defects": [defect]}
-    return {**BENCHES[bench][1], "simulation": {"meters": meters}}
+    return {**BENCHES[bench][1], "simulation": {**simulation, "meters": meters}}
 
 
 def run_suite(suite: str, rig: dict, workdir: Path, *options: str) -> dict[str, str | None]:
