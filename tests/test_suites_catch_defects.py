@@ -64,6 +64,8 @@ CAUGHT_BY = {
                                                 "the meter answered an invalid frame"),
     ("robustness", "resets-on-overlong-frame"): ("test_overlong_frame_does_not_reset[pos1]",
                                                  "the meter reset"),
+    ("robustness", "clock-resets-on-overlong-frame"): (
+        "test_overlong_frame_does_not_reset_the_clock[pos1]", "the meter's clock went back"),
     ("robustness", "answers-split-frame"): ("test_fault_reaction[pos1-split]",
                                             "the meter answered a split frame"),
     ("robustness", "stale-after-garbled"): ("test_next_valid_frame_gets_fresh_answer[pos1]",
