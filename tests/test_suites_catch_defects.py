@@ -143,8 +143,11 @@ def verdicts(workdir: Path) -> dict[str, str | None]:
 
 
 @pytest.fixture(scope="module")
-def suite_runs(tmp_path_factory, good_bench_runs) -> dict[tuple[str, str | None], Future]:
-    """Every run, started together: they spend their time waiting on the wire or the clock."""
+def suite_runs(request, tmp_path_factory, good_bench_runs) -> dict[tuple[str, str | None], Future]:
+    """Every run the selected tests need, started together: they spend their time waiting on the
+    wire or the clock (`-k robustness` runs the robustness bench's rows alone)."""
+    selected = {(item.callspec.params.get("bench"), item.callspec.params.get("defect"))
+                for item in request.session.items if hasattr(item, "callspec")}
     base = tmp_path_factory.mktemp("defects")
     pool = ThreadPoolExecutor(max_workers=4)
     # A good bench runs its whole suite (once a session: tests/conftest.py); a defect's run
@@ -154,7 +157,7 @@ def suite_runs(tmp_path_factory, good_bench_runs) -> dict[tuple[str, str | None]
     runs |= {(bench, defect): pool.submit(run_tests, BENCHES[bench][0],
                                           catching_tests(bench, test), rig_with(bench, defect),
                                           base / f"{bench}-{defect}")
-             for (bench, defect), (test, _) in CAUGHT_BY.items()}
+             for (bench, defect), (test, _) in CAUGHT_BY.items() if (bench, defect) in selected}
     yield runs
     pool.shutdown(wait=True, cancel_futures=True)
 
