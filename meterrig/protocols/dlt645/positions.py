@@ -20,6 +20,7 @@ FORWARD_ACTIVE_ENERGY_1997 = 0x9010  # catalogue-1997.yaml, forward active total
 # The meter's clock: the catalogue's names of its date and time data items (DL/T 645-2007
 # Table A.4, 04000101 and 04000102).
 CLOCK_ITEMS = ("date and week", "time")
+MIDNIGHT_PASSED = datetime.time(0, 1)  # far longer than one read
 
 
 def _auth(position: Any) -> Auth | None:
@@ -128,11 +129,11 @@ def _clock_reader(catalogue: Any, declared: Callable[[Any], tuple[Any, str]]) ->
         date_di, time_di = (by_name[name] for name in CLOCK_ITEMS)
 
         def read(client: Any) -> datetime.datetime:
-            # The date is read again after the time: a midnight between the reads shows.
-            date, time, date_after = (client.read(di).quantity.value
-                                      for di in (date_di, time_di, date_di))
-            if date_after != date:
-                date, time = date_after, client.read(time_di).quantity.value
+            date, time = (client.read(di).quantity.value for di in (date_di, time_di))
+            # A time in the first minute may follow a midnight passed after the date was read:
+            # the date read after it is the time's.
+            if time < MIDNIGHT_PASSED:
+                date = client.read(date_di).quantity.value
             return datetime.datetime.combine(date, time)
 
         return read
