@@ -13,17 +13,22 @@ from tests.benches import BENCHES
 
 
 @pytest.fixture(scope="session")
-def good_bench_runs(tmp_path_factory) -> dict[str, Future[Path]]:
+def good_bench_runs(request, tmp_path_factory) -> dict[str, Future[Path]]:
     """bench -> its run on good meters (started at once, in the background): the work directory
-    holding junit.xml and reports/ once the future is done."""
+    holding junit.xml and reports/ once the future is done. Only the benches the selected tests
+    are parametrized with run (`-k robustness` runs the robustness bench's alone)."""
     from tests.test_suites_catch_defects import rig_with, run_suite
+
+    selected = {item.callspec.params.get("bench") for item in request.session.items
+                if hasattr(item, "callspec")}
 
     base = tmp_path_factory.mktemp("good-benches")
     pool = ThreadPoolExecutor(max_workers=len(BENCHES))
 
     def run(bench: str) -> Path:
-        run_suite(BENCHES[bench][0], rig_with(bench, None), base / bench)
+        # A soak of half a second shows it passes and makes its measurements (3 s by default).
+        run_suite(BENCHES[bench][0], rig_with(bench, None), base / bench, "--soak-seconds", "0.5")
         return base / bench
 
-    yield {bench: pool.submit(run, bench) for bench in BENCHES}
+    yield {bench: pool.submit(run, bench) for bench in BENCHES if bench in selected}
     pool.shutdown(wait=True, cancel_futures=True)

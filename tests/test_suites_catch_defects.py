@@ -64,6 +64,8 @@ CAUGHT_BY = {
                                                 "the meter answered an invalid frame"),
     ("robustness", "resets-on-overlong-frame"): ("test_overlong_frame_does_not_reset[pos1]",
                                                  "the meter reset"),
+    ("robustness", "clock-resets-on-overlong-frame"): (
+        "test_overlong_frame_does_not_reset_the_clock[pos1]", "the meter's clock went back"),
     ("robustness", "answers-split-frame"): ("test_fault_reaction[pos1-split]",
                                             "the meter answered a split frame"),
     ("robustness", "stale-after-garbled"): ("test_next_valid_frame_gets_fresh_answer[pos1]",
@@ -133,6 +135,20 @@ def run_suite(suite: str, rig: dict, workdir: Path, *options: str) -> dict[str, 
     return verdicts(workdir)
 
 
+def run_tests(suite: str, tests: list[str], rig: dict, workdir: Path) -> dict[str, str | None]:
+    """Run only `tests` (junit names: function[parameters]) of suites/<suite> against `rig`:
+    run_suite's verdicts (tests/only_tests.py keeps them, whatever files define them)."""
+    return run_suite(suite, rig, workdir, "-p", "tests.only_tests",
+                     *(f"--only={test}" for test in tests))
+
+
+def catching_tests(bench: str, test: str) -> list[str]:
+    """The test that must catch a defect at position 1, and the same test at the good position
+    2 beside it if the bench has one."""
+    neighbour = test.replace("[pos1", "[pos2")
+    return [test] + [neighbour for p in BENCHES[bench][1]["positions"] if p["position"] == 2]
+
+
 def verdicts(workdir: Path) -> dict[str, str | None]:
     """A run's test names, each with its failure message or None (its junit.xml)."""
     results = {}
@@ -146,18 +162,21 @@ def verdicts(workdir: Path) -> dict[str, str | None]:
 
 
 @pytest.fixture(scope="module")
-def suite_runs(tmp_path_factory, good_bench_runs) -> dict[tuple[str, str | None], Future]:
-    """Every run, started together: they spend their time waiting on the wire or the clock."""
+def suite_runs(request, tmp_path_factory, good_bench_runs) -> dict[tuple[str, str | None], Future]:
+    """Every run the selected tests need, started together: they spend their time waiting on the
+    wire or the clock (`-k robustness` runs the robustness bench's rows alone)."""
+    selected = {(item.callspec.params.get("bench"), item.callspec.params.get("defect"))
+                for item in request.session.items if hasattr(item, "callspec")}
     base = tmp_path_factory.mktemp("defects")
     pool = ThreadPoolExecutor(max_workers=4)
     # A good bench runs its whole suite (once a session: tests/conftest.py); a defect's run
-    # needs only the test that must catch it (and its neighbour's verdict, which the same test
-    # function gives).
+    # needs only the test that must catch it, at the one parametrization (and its neighbour's).
     runs = {(bench, None): pool.submit(lambda run=run: verdicts(run.result()))
             for bench, run in good_bench_runs.items()}
-    runs |= {(bench, defect): pool.submit(run_suite, BENCHES[bench][0], rig_with(bench, defect),
-                                          base / f"{bench}-{defect}", "-k", test.split("[")[0])
-             for (bench, defect), (test, _) in CAUGHT_BY.items()}
+    runs |= {(bench, defect): pool.submit(run_tests, BENCHES[bench][0],
+                                          catching_tests(bench, test), rig_with(bench, defect),
+                                          base / f"{bench}-{defect}")
+             for (bench, defect), (test, _) in CAUGHT_BY.items() if (bench, defect) in selected}
     yield runs
     pool.shutdown(wait=True, cancel_futures=True)
 

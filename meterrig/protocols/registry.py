@@ -83,6 +83,9 @@ class ProtocolSpec:
     # (baudrate) -> seconds: the longest silence its sources allow inside a frame (a fault that
     # splits a frame exceeds it, meterrig/faults.py); None: its sources give none.
     inter_character_limit: str | None = None
+    # (position) -> (master -> datetime): the meter's clock, read; LookupError saying why when
+    # the position's profile or map declares none. None: the protocol's meters have no clock.
+    clock: str | None = None
 
     def load(self, field: str) -> Any:
         reference = getattr(self, field)

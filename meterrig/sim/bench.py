@@ -55,7 +55,7 @@ class SimulatedBench:
         except ValueError as exc:
             raise SimulationError(f"{config.path}: {exc}") from exc
         self.resources: dict[str, str] = {}
-        self.control = BenchControlServer(self.buses)
+        self.control = BenchControlServer(self.buses, self.instruments)
         self.control_address = ""
 
     def _bus(self, name: str) -> SimulatedBus:

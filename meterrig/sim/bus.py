@@ -328,6 +328,8 @@ class SimulatedBus:
         """More bytes than any frame: a meter with a short receive buffer overruns it."""
         for meter in self._with("resets-on-overlong-frame"):
             meter.physics.clear_registers(meter.position)  # as a restart from defaults
+        for meter in self._with("clock-resets-on-overlong-frame"):
+            meter.restart_clock()
 
     def _dispatch(self, request: Request) -> None:
         # A frame with a silence inside is void; only a defective meter still reads it.

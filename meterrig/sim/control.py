@@ -7,6 +7,9 @@ such thing, so only a rig started from a simulated bench's rig file has one (Rig
     SIM:NOIS <bus>,<ber>,<bursts>   noise on a bus from now on (0,0: quiet)
     SIM:NOIS? <bus>                 -> ber,bursts,bytes seen,bytes hit (both directions)
     SIM:PULL <bus>                  the bus's pty goes away, as a USB adapter pulled out
+    SIM:MUTE <instrument>           the instrument stops answering (hung, or off the LAN)
+    SIM:SOUR:OUTP?                  -> time,state,... each source output command (unix time;
+                                       1 on, 0 off), oldest first; empty if none
 """
 
 from __future__ import annotations
@@ -23,12 +26,26 @@ TIMEOUT_S = 5
 
 
 class BenchControlServer:
-    def __init__(self, buses: dict[str, Any]) -> None:
+    def __init__(self, buses: dict[str, Any], instruments: Any) -> None:
         self.buses = buses
+        self.instruments = instruments
         self.server = ScpiServer(IDN, self.handlers())
 
     def handlers(self) -> dict[str, Handler]:
-        return {"SIM:NOIS": self._set_noise, "SIM:NOIS?": self._noise, "SIM:PULL": self._pull}
+        return {"SIM:NOIS": self._set_noise, "SIM:NOIS?": self._noise, "SIM:PULL": self._pull,
+                "SIM:MUTE": self._mute, "SIM:SOUR:OUTP?": self._source_switched}
+
+    def _mute(self, args: list[str]) -> None:
+        (name,) = arguments(args, str)
+        try:
+            self.instruments.silence(name)
+        except ValueError as exc:
+            raise ScpiError(-224, f"Illegal parameter value;{exc}") from exc
+
+    def _source_switched(self, args: list[str]) -> str:
+        arguments(args)
+        switched = self.instruments.source_switched()
+        return ",".join(f"{at!r},{int(on)}" for at, on in switched)
 
     def _pull(self, args: list[str]) -> None:
         (name,) = arguments(args, str)
@@ -90,6 +107,15 @@ class BenchControl:
 
     def pull(self, bus: str) -> None:
         self._send(f"SIM:PULL {bus}", reply=False)
+
+    def mute(self, instrument: str) -> None:
+        self._send(f"SIM:MUTE {instrument}", reply=False)
+
+    def source_switched(self) -> list[tuple[float, bool]]:
+        """Each source output command the bench took: (unix time, on), oldest first."""
+        answer = self._send("SIM:SOUR:OUTP?", reply=True)
+        fields = answer.split(",") if answer else []
+        return [(float(at), on == "1") for at, on in zip(fields[::2], fields[1::2], strict=True)]
 
     def noise(self, bus: str) -> NoiseState:
         ber, bursts, seen, hit = self._send(f"SIM:NOIS? {bus}", reply=True).split(",")

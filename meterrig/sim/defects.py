@@ -38,6 +38,8 @@ DEFECTS: dict[str, str] = {
     # robustness (suites/robustness)
     "answers-corrupted-frame": "answers a frame whose checksum or CRC is wrong",
     "resets-on-overlong-frame": "resets (registers back to zero) on an over-long frame",
+    "clock-resets-on-overlong-frame": "its clock restarts from 2000-01-01 12:00 on an over-long "
+                                      "frame (registers kept)",
     "answers-split-frame": "answers a frame split by a silence longer than its protocol allows",
     "stale-after-garbled": "answers the next request after a garbled one with its previous "
                            "reply (stale data)",

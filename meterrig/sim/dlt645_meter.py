@@ -35,6 +35,7 @@ ERR_BAUD = cmd.error_byte_of("baud rate cannot be changed")
 SUPPORTED_BAUDRATES = (1200, 2400, 4800, 9600)
 NO_DEFECTS = Defects()
 REPLY_PREAMBLE = 4  # FE bytes before a reply, as State Grid meters send them
+DEFAULT_CLOCK = datetime(2000, 1, 1, 12)  # a restarted clock starts here (a seeded defect)
 
 # Run status word 3 (DI 04000503): bit 4 relay open, bit 6 relay commanded open, bit 7 alarm.
 STATUS3_RELAY_OPEN = 1 << 4
@@ -256,6 +257,10 @@ class SimulatedDlt645Meter:
 
     def now(self) -> datetime:
         return datetime.now() + self.clock_offset
+
+    def restart_clock(self) -> None:
+        """Its clock from its default date (clock-resets-on-overlong-frame)."""
+        self.clock_offset = DEFAULT_CLOCK - datetime.now()
 
     def _read(self, di: int) -> tuple[bytes, bool]:
         if di not in self.profile.data_items:

@@ -7,6 +7,7 @@ the bench physics, so the drivers reach them through PyVISA as they would LAN in
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -41,6 +42,8 @@ class SimSource:
 
     def __init__(self, physics: Any) -> None:
         self.physics = physics
+        # (wall-clock time, on): each output command, for the bench control's SIM:SOUR:OUTP?
+        self.switched: list[tuple[float, bool]] = []
 
     def handlers(self) -> dict[str, Handler]:
         return {
@@ -62,6 +65,7 @@ class SimSource:
     def _output(self, args: list[str]) -> None:
         (on,) = arguments(args, boolean)
         self.physics.set_source(output_on=on)
+        self.switched.append((time.time(), on))
 
     def _settled(self, args: list[str]) -> str:
         arguments(args)
@@ -379,11 +383,23 @@ class SimulatedInstruments:
             if driver not in SIMULATORS:
                 raise ValueError(f"instrument {name}: the simulated bench has no {driver!r}; "
                                  f"it simulates {', '.join(SIMULATORS)}")
+        self.simulators = {name: SIMULATORS[driver](physics) for name, driver in drivers.items()}
         self._servers = {
             name: ScpiServer(f"{IDN_MAKER},{driver},{name},{IDN_FIRMWARE}",
-                             SIMULATORS[driver](physics).handlers())
+                             self.simulators[name].handlers())
             for name, driver in drivers.items()
         }
+
+    def silence(self, name: str) -> None:
+        """The instrument stops answering, as one hung or cut off the bench LAN."""
+        if name not in self._servers:
+            raise ValueError(f"no instrument {name}; the bench has {', '.join(self._servers)}")
+        self._servers[name].silent = True
+
+    def source_switched(self) -> list[tuple[float, bool]]:
+        """Every output command the bench's sources took, in order: (time, on)."""
+        return sorted(entry for simulator in self.simulators.values()
+                      if isinstance(simulator, SimSource) for entry in simulator.switched)
 
     def start(self) -> dict[str, str]:
         """Start every server; name -> VISA resource string."""

@@ -71,6 +71,7 @@ class ScpiServer:
         # One parser per instrument, as in a real one: messages from several connections are
         # executed one at a time, so handlers need no locking of their own.
         self._lock = threading.Lock()
+        self.silent = False  # it stopped answering: messages are taken and dropped
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -101,7 +102,7 @@ class ScpiServer:
     def execute(self, line: str) -> str | None:
         """Run one message; its reply, or None for a command or a message in error."""
         header, _, rest = line.strip().partition(" ")
-        if not header:
+        if not header or self.silent:
             return None
         args = [arg.strip() for arg in rest.split(",")] if rest.strip() else []
         with self._lock:

@@ -3,8 +3,10 @@ kept under reports/hypothesis, failures shrunk and saved under reports/robustnes
 each replayable with `meterrig replay FILE --rig R`).
 
 Verdicts: an invalid frame gets no answer; the next valid request gets its own, fresh answer;
-an over-long frame does not reset the meter (its energy register never goes back); frames for
-another address get no answer. `--fuzz-examples N` sets the frames per test (default 1)."""
+an over-long frame does not reset the meter (its energy register and its clock never go back;
+the clock is checked where the position's profile or map declares one, else the test is skipped
+saying so); frames for another address get no answer. `--fuzz-examples N` sets the frames per
+test (default 1)."""
 
 from __future__ import annotations
 
@@ -92,6 +94,30 @@ def test_overlong_frame_does_not_reset(fuzzed, verify):
                          detail=f"read {after} kWh: the meter reset (its register went back)"
                          if after < before else f"read {after} kWh",
                          key="energy_after_overlong_frame", at={"bytes": len(frame)})
+
+    check()
+
+
+@pytest.mark.clause("robustness")
+@pytest.mark.measures("clock_after_overlong_frame")
+def test_overlong_frame_does_not_reset_the_clock(position, fuzzed, verify):
+    try:
+        read_clock = registry.get(position.protocol).load("clock")(position)
+    except LookupError as exc:
+        pytest.skip(f"position {position.number}: the clock is not checked: {exc}")
+
+    @fuzzed.settings()
+    @given(frame=fuzz_strategy(fuzzed, overlong=True))
+    def check(frame: bytes) -> None:
+        before = read_clock(fuzzed.client)
+        fuzzed.send(frame, f"an over-long frame ({len(frame)} bytes)")
+        after = read_clock(fuzzed.client)
+        with fuzzed.saved_if_failing(frame):
+            verify.equal(f"clock not before {before:%Y-%m-%d %H:%M:%S} after a {len(frame)}-byte "
+                         "frame", after >= before, True, "robustness",
+                         detail=f"read {after:%Y-%m-%d %H:%M:%S}"
+                         + (": the meter's clock went back (it reset)" if after < before else ""),
+                         key="clock_after_overlong_frame", at={"bytes": len(frame)})
 
     check()
 

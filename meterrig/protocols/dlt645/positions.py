@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -16,6 +17,10 @@ from .meter import Dlt645Meter
 from .profile import profile
 
 FORWARD_ACTIVE_ENERGY_1997 = 0x9010  # catalogue-1997.yaml, forward active total energy
+# The meter's clock: the catalogue's names of its date and time data items (DL/T 645-2007
+# Table A.4, 04000101 and 04000102).
+CLOCK_ITEMS = ("date and week", "time")
+MIDNIGHT_PASSED = datetime.time(0, 1)  # far longer than one read
 
 
 def _auth(position: Any) -> Auth | None:
@@ -110,6 +115,36 @@ def _di_reader(catalogue: Any) -> Callable[[Any, str], Callable[[Any], str]]:
 
 reader_2007 = _di_reader(CATALOGUE)
 reader_1997 = _di_reader(v1997.CATALOGUE)
+
+
+def _clock_reader(catalogue: Any, declared: Callable[[Any], tuple[Any, str]]) -> Callable:
+    """(position) -> its clock read, from the data items `declared` (items, where from)."""
+    def clock(position: Any) -> Callable[[Any], datetime.datetime]:
+        items, where = declared(position)
+        by_name = {catalogue[di].name: di for di in items}
+        missing = [name for name in CLOCK_ITEMS if name not in by_name]
+        if missing:
+            raise LookupError(f"{where} declares no {' and no '.join(missing)} data item: "
+                              "the meter's clock cannot be read")
+        date_di, time_di = (by_name[name] for name in CLOCK_ITEMS)
+
+        def read(client: Any) -> datetime.datetime:
+            date, time = (client.read(di).quantity.value for di in (date_di, time_di))
+            # A time in the first minute may follow a midnight passed after the date was read:
+            # the date read after it is the time's.
+            if time < MIDNIGHT_PASSED:
+                date = client.read(date_di).quantity.value
+            return datetime.datetime.combine(date, time)
+
+        return read
+
+    return clock
+
+
+clock_2007 = _clock_reader(CATALOGUE, lambda position: (
+    profile(position.profile).data_items, f"meter profile {position.profile}"))
+clock_1997 = _clock_reader(v1997.CATALOGUE, lambda position: (
+    v1997.CATALOGUE, "the DL/T 645-1997 catalogue (catalogue-1997.yaml)"))
 
 
 def has_relay(position: Any) -> bool:

@@ -64,6 +64,7 @@ register(ProtocolSpec(
     per_position={"data_item": f"{HERE}.positions:data_items_2007"},
     decoder=f"{HERE}.decoder:decoder_2007",
     inter_character_limit="meterrig.limits.dlt645:inter_character_limit",
+    clock=f"{HERE}.positions:clock_2007",
 ))
 
 register(ProtocolSpec(
@@ -81,4 +82,5 @@ register(ProtocolSpec(
     meter=f"{HERE}.positions:meter_1997",
     per_position={"data_item": f"{HERE}.positions:data_items_1997"},
     decoder=f"{HERE}.decoder:decoder_1997",
+    clock=f"{HERE}.positions:clock_1997",
 ))

@@ -25,5 +25,11 @@ def reader(position: Any, item: str) -> Callable[[Any], str]:
     return lambda client: f"{client.read(register.name):g} {register.unit}".rstrip()
 
 
+def clock(position: Any) -> Callable[[Any], Any]:
+    """A register map has no date and time type (registers.py): no map declares a clock."""
+    raise LookupError(f"register map {position.profile} declares no clock (a register map has "
+                      "no date and time type)")
+
+
 def registers(position: Any) -> list[tuple[Register, str]]:
     return [(r, r.name) for r in register_map(position.profile).registers.values()]

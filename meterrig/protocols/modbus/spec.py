@@ -52,4 +52,5 @@ register(ProtocolSpec(
     per_position={"register": f"{HERE}.positions:registers"},
     decoder=f"{HERE}.decoder:decoder",
     inter_character_limit="meterrig.limits.modbus:inter_character_limit",
+    clock=f"{HERE}.positions:clock",
 ))
