@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 
 RIGS = Path(__file__).parent / "rigs"
@@ -64,3 +65,11 @@ BENCHES |= {
 # runs suites/carrier; its rig is the shipped rigs/carrier.yaml.
 BENCHES["carrier"] = ("carrier", yaml.safe_load(
     (RIGS.parents[1] / "rigs" / "carrier.yaml").read_text()))
+
+
+def selected_benches(session: pytest.Session) -> set[tuple[str, str | None]]:
+    """(bench, defect) of each selected test parametrized with a bench of BENCHES
+    (another test's `bench` parameter may be something else: test_bus_timing's is a rig)."""
+    return {(params["bench"], params.get("defect")) for item in session.items
+            if isinstance(params := getattr(getattr(item, "callspec", None), "params", {}), dict)
+            and isinstance(params.get("bench"), str) and params["bench"] in BENCHES}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.benches import BENCHES
+from tests.benches import BENCHES, selected_benches
 
 
 @pytest.fixture(scope="session")
@@ -19,8 +19,7 @@ def good_bench_runs(request, tmp_path_factory) -> dict[str, Future[Path]]:
     are parametrized with run (`-k robustness` runs the robustness bench's alone)."""
     from tests.test_suites_catch_defects import rig_with, run_suite
 
-    selected = {item.callspec.params.get("bench") for item in request.session.items
-                if hasattr(item, "callspec")}
+    selected = {bench for bench, _ in selected_benches(request.session)}
 
     base = tmp_path_factory.mktemp("good-benches")
     pool = ThreadPoolExecutor(max_workers=len(BENCHES))

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from meterrig.sim.defects import DEFECTS
-from tests.benches import BENCHES, METER
+from tests.benches import BENCHES, METER, selected_benches
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -165,8 +165,7 @@ def verdicts(workdir: Path) -> dict[str, str | None]:
 def suite_runs(request, tmp_path_factory, good_bench_runs) -> dict[tuple[str, str | None], Future]:
     """Every run the selected tests need, started together: they spend their time waiting on the
     wire or the clock (`-k robustness` runs the robustness bench's rows alone)."""
-    selected = {(item.callspec.params.get("bench"), item.callspec.params.get("defect"))
-                for item in request.session.items if hasattr(item, "callspec")}
+    selected = selected_benches(request.session)
     base = tmp_path_factory.mktemp("defects")
     pool = ThreadPoolExecutor(max_workers=4)
     # A good bench runs its whole suite (once a session: tests/conftest.py); a defect's run
