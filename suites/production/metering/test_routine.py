@@ -11,10 +11,7 @@ from suites.metering import test_accuracy as accuracy
 from suites.metering import test_no_load as no_load
 from suites.metering import test_relay as relay
 
-METERING = pytest.mark.needs("metering")
-
-test_starting = again(no_load.test_starting_current, METERING)
-test_creep = again(no_load.test_no_load_creep, METERING)
-test_accuracy = again(accuracy.test_accuracy, METERING, pytest.mark.routine)
-test_relay = again(relay.test_relay_stops_and_resumes_registration,
-                   pytest.mark.needs("metering", "relay", "password"))
+test_starting = again(no_load.test_starting_current)
+test_creep = again(no_load.test_no_load_creep)
+test_accuracy = again(accuracy.test_accuracy, pytest.mark.routine)
+test_relay = again(relay.test_relay_stops_and_resumes_registration)
