@@ -30,7 +30,10 @@ EXTRA_PACKAGES_VARIABLE = "METERRIG_PROTOCOLS"
 
 # What a position can need of its meter (pytest marker `needs`): metering is having an
 # EnergyMeter adapter, password is the rig file's; the others a spec declares per position.
-FEATURES = ("metering", "relay", "password", "follow-up", "prepaid")
+# meter-number: the meter reports its own number (the line checks it against the scanned
+# serial); meter-number-write: a master may write it with a password.
+FEATURES = ("metering", "relay", "password", "follow-up", "prepaid", "meter-number",
+            "meter-number-write")
 
 
 def resolve(reference: str) -> Any:

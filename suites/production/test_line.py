@@ -35,6 +35,7 @@ def test_comms(rig, position, verify):
                  CHECKS["comms"]["source"], detail=why, key="comms_reply")
 
 
+@pytest.mark.needs("meter-number")
 @pytest.mark.measures("meter_number")
 def test_meter_number_is_the_scanned_serial(rig, position, scanned_serial, verify):
     verify.holds("meter number against the scanned serial",
@@ -45,7 +46,7 @@ def test_meter_number_is_the_scanned_serial(rig, position, scanned_serial, verif
 
 
 @DLT645
-@pytest.mark.needs("password")
+@pytest.mark.needs("meter-number-write", "password")
 @pytest.mark.measures("meter_number_read_back")
 def test_meter_number_written_and_read_back(rig, position, scanned_serial, verify):
     meter = rig.meter(position.number)

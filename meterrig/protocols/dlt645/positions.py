@@ -13,7 +13,7 @@ from . import v1997
 from .catalogue import CATALOGUE
 from .client import Dlt645Client, Reading
 from .commands import AbnormalReply, Auth, ReplyMismatch
-from .meter import Dlt645Meter
+from .meter import METER_NUMBER, Dlt645Meter
 from .profile import profile
 
 FORWARD_ACTIVE_ENERGY_1997 = 0x9010  # catalogue-1997.yaml, forward active total energy
@@ -157,6 +157,16 @@ def has_prepaid(position: Any) -> bool:
 
 def has_follow_up(position: Any) -> bool:
     return bool(profile(position.profile).long_items)
+
+
+def has_meter_number(position: Any) -> bool:
+    return METER_NUMBER in profile(position.profile).data_items
+
+
+def writes_meter_number(position: Any) -> bool:
+    """A prepaid model takes its meter number only through its security module: its profile
+    leaves 04000402 out of what a password may write."""
+    return METER_NUMBER in profile(position.profile).writable
 
 
 def data_items_2007(position: Any) -> list[tuple[int, str]]:

@@ -8,6 +8,7 @@ from .client import ModbusClient
 
 # A float32 register carries about 7 significant digits: kWh to 3 places up to 9999.999.
 ENERGY_PLACES = Decimal("0.001")
+SERIAL_NUMBER = "serial number"  # the register-map name of the meter's own number
 
 
 class ModbusMeter:
@@ -19,7 +20,7 @@ class ModbusMeter:
         return Decimal(repr(self.client.read(self.energy.name))).quantize(ENERGY_PLACES)
 
     def meter_number(self) -> str:
-        return str(self.client.read("serial number"))
+        return str(self.client.read(SERIAL_NUMBER))
 
     def _no_relay(self) -> bool:
         # Register maps declare no relay, so suites that need one never select these meters.

@@ -7,13 +7,17 @@ from collections.abc import Callable
 from typing import Any
 
 from .client import ModbusClient
-from .meter import ModbusMeter
+from .meter import SERIAL_NUMBER, ModbusMeter
 from .registers import Register, register_map
 
 
 def master(link: Any, position: Any, bus: Any) -> ModbusClient:
     return ModbusClient(link, position.address, register_map(position.profile),
                         reply_window=bus.reply_timeout_ms / 1000, retries=bus.retries)
+
+
+def has_serial_number(position: Any) -> bool:
+    return SERIAL_NUMBER in register_map(position.profile).registers
 
 
 def meter(rig: Any, position: int) -> ModbusMeter:

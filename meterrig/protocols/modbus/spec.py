@@ -49,6 +49,7 @@ register(ProtocolSpec(
     simulated_device="meterrig.sim.meters:modbus_rtu",
     meter=f"{HERE}.positions:meter",
     # Register maps declare no relay and no follow-up frames.
+    features={"meter-number": f"{HERE}.positions:has_serial_number"},
     per_position={"register": f"{HERE}.positions:registers"},
     decoder=f"{HERE}.decoder:decoder",
     inter_character_limit="meterrig.limits.modbus:inter_character_limit",
