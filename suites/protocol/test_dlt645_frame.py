@@ -13,10 +13,11 @@ from meterrig.protocols.dlt645.frame import (
     PREAMBLE,
     PREAMBLE_MAX,
     START,
+    RawFrame,
     address_bytes,
 )
 from meterrig.protocols.dlt645.spec import DLT645_2007
-from meterrig.protocols.dlt645.verdict import SILENT, RawFrame, answer_to, describe
+from meterrig.protocols.dlt645.verdict import SILENT, answer_to, describe
 
 pytestmark = pytest.mark.protocol(DLT645_2007)
 

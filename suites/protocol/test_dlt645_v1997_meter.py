@@ -10,8 +10,9 @@ from __future__ import annotations
 import pytest
 
 from meterrig.protocols.dlt645 import v1997
+from meterrig.protocols.dlt645.frame import RawFrame
 from meterrig.protocols.dlt645.spec import DLT645_1997
-from meterrig.protocols.dlt645.verdict import SILENT, RawFrame, answer_to, as_verdict, describe
+from meterrig.protocols.dlt645.verdict import SILENT, answer_to, as_verdict, describe
 
 pytestmark = pytest.mark.protocol(DLT645_1997)
 

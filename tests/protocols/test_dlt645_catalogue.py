@@ -189,9 +189,11 @@ def test_block_holds_the_total_and_every_tariff() -> None:
 
 def test_item_format_and_length_must_agree() -> None:
     with pytest.raises(ValueError, match="needs 4 bytes"):
-        DataItem(0x00010000, "x", "XXXXXX.XX", "kWh", 3, False)
+        DataItem(di=0x00010000, name="x", format="XXXXXX.XX", unit="kWh", length=3,
+                 signed=False)
     with pytest.raises(ValueError, match="unknown format"):
-        DataItem(0x00010000, "x", "XX.X.X", "kWh", 2, False)
+        DataItem(di=0x00010000, name="x", format="XX.X.X", unit="kWh", length=2,
+                 signed=False)
 
 
 # --- round trips for every item ----------------------------------------------------------------

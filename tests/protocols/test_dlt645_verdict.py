@@ -7,8 +7,8 @@ import pytest
 
 from meterrig.protocols.dlt645 import commands as cmd
 from meterrig.protocols.dlt645.client import Transaction
-from meterrig.protocols.dlt645.frame import encode
-from meterrig.protocols.dlt645.verdict import SILENT, RawFrame, answer_to, describe
+from meterrig.protocols.dlt645.frame import RawFrame, encode
+from meterrig.protocols.dlt645.verdict import SILENT, answer_to, describe
 
 METER = "000000000161"
 READ = cmd.read(METER, 0x00010000)

@@ -4,6 +4,7 @@ sources); this module only knows how to turn each format into values and back.""
 from __future__ import annotations
 
 import datetime
+import functools
 import itertools
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import attrs
+import pydantic.version
 from pydantic import BeforeValidator, ValidationInfo, field_validator, model_validator
 from pydantic import Field as Key
 
@@ -186,9 +188,9 @@ class Field:
         return bytes(raw)
 
 
-@attrs.frozen
-class DataItem:
-    """What the bytes after one DI mean.
+class Entry(Schema):
+    """One catalogue entry: a data item (DataItem adds its DI as a number), or a family of them
+    (see CatalogueFile).
 
     A plain item has one format and unit. A composite item (a maximum demand and its time)
     has `parts`: one name per part, with `format` and `unit` listing each part's, comma
@@ -196,20 +198,21 @@ class DataItem:
     the numbers in it. A block (`block` elements at most) repeats the element: its
     `block_axis` says what the elements are (phases, tariffs, ...)."""
 
-    di: int = attrs.field(repr=hex)
+    di: str = Key(pattern=r"^([0-9A-F]{2}|\{\w+\})+$",
+                    description="8 (2007) or 4 (1997) hex digits, in quotes; {axis} for a byte "
+                                "that varies")
     name: str
     format: str  # "XXXXXX.XX", "YYMMDDWW", "hhmmss", "YYMMDDhhmm", "NNNNNNNNNNNN", "XXXX", ...
     unit: str
-    length: int  # bytes (of one element, for a block); 0 for a variable-length record
+    length: int = Key(ge=0)  # bytes (of one element, for a block); 0 for a variable-length record
     signed: bool
-    block: int | None = None  # most elements a block read returns; None = not a block
-    encoding: str = attrs.field(default="bcd", validator=attrs.validators.in_(ENCODINGS))
-    di_length: int = 4  # 2 for DL/T 645-1997
-    parts: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    block: int | None = Key(None, ge=1)  # most elements a block read returns; None: not a block
+    encoding: Literal[ENCODINGS] = "bcd"
+    parts: tuple[str, ...] = Key((), strict=False)
     block_axis: str | None = None  # what the elements of a block are: "tariff", "phase", ...
-    fields: tuple[Field, ...] = attrs.field(init=False, repr=False, eq=False)
 
-    def __attrs_post_init__(self) -> None:
+    def layout(self) -> tuple[Field, ...]:
+        """One Field a part; ValueError where format, units, parts and length disagree."""
         label = self._label()
         formats = self.format.split(",")
         units = self.unit.split(",") if self.parts else [self.unit]
@@ -218,17 +221,40 @@ class DataItem:
                              f"units, got {self.format!r} and {self.unit!r}")
         if not self.parts and len(formats) > 1:
             raise ValueError(f"{label}: format {self.format!r} has several parts: name them")
-        object.__setattr__(self, "fields", tuple(
-            Field(f, u, self.signed, self.encoding, label) for f, u in zip(formats, units,
-                                                                            strict=True)))
+        fields = tuple(Field(f, u, self.signed, self.encoding, label)
+                       for f, u in zip(formats, units, strict=True))
         if self.encoding == "record":
             if self.length != 0:
                 raise ValueError(f"{label}: a record has no fixed length; give length 0")
-            return
-        expected = sum(f.length for f in self.fields)
+            return fields
+        expected = sum(f.length for f in fields)
         if self.length != expected:
             raise ValueError(f"{label}: format {self.format!r} needs {expected} bytes, "
                              f"catalogue says {self.length}")
+        return fields
+
+    def _label(self) -> str:
+        """What a message calls it (CatalogueFile adds the entry's DI template)."""
+        return self.name
+
+
+class DataItem(Entry):
+    """What the bytes after one DI mean: a catalogue entry with its DI as a number."""
+
+    di: int  # the entry's hex digits as a number
+    di_length: int = 4  # 2 for DL/T 645-1997
+
+    @model_validator(mode="after")
+    def _format_fits(self) -> DataItem:
+        try:
+            self.layout()
+        except ValueError as exc:
+            raise refused(str(exc)) from None
+        return self
+
+    @functools.cached_property
+    def fields(self) -> tuple[Field, ...]:
+        return self.layout()
 
     def _label(self) -> str:
         return f"DI {format_di(self.di, self.di_length)} ({self.name})"
@@ -348,8 +374,10 @@ class Catalogue(Mapping[int, DataItem]):
     @classmethod
     def load(cls, path: Path) -> Catalogue:
         """Read a catalogue YAML (CatalogueFile); ValueError lists its problems as FILE:LINE.
-        Parsed once per version of the file and this code (meterrig/parsed_cache.py)."""
-        return parsed(path, cls._parse, Path(__file__), Path(datafile.__file__))
+        Parsed once per version of the file and this code (meterrig/parsed_cache.py), and of
+        pydantic: its items are pydantic models, whose pickles one version of it reads."""
+        return parsed(path, cls._parse, Path(__file__), Path(datafile.__file__),
+                      Path(pydantic.version.__file__))
 
     @classmethod
     def _parse(cls, path: Path) -> Catalogue:
@@ -398,23 +426,6 @@ def _byte(text: Any) -> int:
     raise invalid(f"got {text!r}", "a byte as 2 hex digits, in quotes")
 
 
-class Entry(Schema):
-    """One catalogue entry: a data item, or a family of them (see Catalogue.load)."""
-
-    di: str = Key(pattern=r"^([0-9A-F]{2}|\{\w+\})+$",
-                    description="8 (2007) or 4 (1997) hex digits, in quotes; {axis} for a byte "
-                                "that varies")
-    name: str
-    format: str
-    unit: str
-    length: int = Key(ge=0)
-    signed: bool
-    block: int | None = Key(None, ge=1)
-    encoding: Literal[ENCODINGS] = "bcd"
-    parts: tuple[str, ...] = Key((), strict=False)
-    block_axis: str | None = None
-
-
 class Section(Schema):
     source: str = Key(min_length=1)  # where its items come from
     items: list[Entry] = Key(min_length=1)
@@ -440,6 +451,7 @@ class CatalogueFile(Schema):
         for s, section in enumerate(self.sections):
             for i, entry in enumerate(section.items):
                 try:
+                    entry.layout()  # once for a family: its members share the layout
                     items = _expand(entry, self.axes, self.di_length)
                 except (KeyError, ValueError) as exc:
                     message = f"item {entry.di!r}: {exc}"

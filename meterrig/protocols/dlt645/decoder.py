@@ -24,10 +24,9 @@ from ...decoding import (
     Wire,
 )
 from . import commands, v1997
-from .catalogue import CATALOGUE, Catalogue, format_di
+from .catalogue import CATALOGUE, Catalogue, DataItem, Quantity, format_di
 from .frame import (
     ABNORMAL_BIT,
-    DATA_OFFSET,
     DIRECTION_BIT,
     END,
     FOLLOW_UP_BIT,
@@ -39,6 +38,7 @@ from .frame import (
     WILDCARD_BYTE,
     WRITE_REQUEST_DATA_MAX,
     Function,
+    RawFrame,
     is_bcd,
 )
 from .spec import DLT645_1997, DLT645_2007
@@ -54,6 +54,13 @@ class Version:
     read_follow_up: int
     read_address: int | None  # the read-address function (its reply carries the address)
     write: int | None  # the write function whose request L has its own limit (limits file)
+
+    def function_name(self, function: int) -> str | None:
+        """"read follow up" for D4..D0 12; None: not a function of this version."""
+        try:
+            return self.functions(function).name.lower().replace("_", " ")
+        except ValueError:
+            return None
 
 
 VERSION_2007 = Version(DLT645_2007, Function, CATALOGUE, commands.ERROR_BITS, Function.READ,
@@ -74,33 +81,31 @@ def decoder_1997(map_name: str | None) -> Decode:
 def decode(version: Version, wire: Wire) -> Decoded | None:
     """None when there is no 68 start byte: then the bytes are not a DL/T 645 frame."""
     raw = wire.data
-    start = raw.find(START)
-    if start < 0:
+    frame = RawFrame.parse(raw)
+    if frame.start is None:
         return None
-    problems = [f"byte {i} (preamble): {raw[i]:02X}, expected FE"
-                for i in range(start) if raw[i] != PREAMBLE]
-    header_end = start + HEADER_LENGTH
-    if len(raw) < header_end:
+    start = frame.start
+    problems = [f"byte {i} (preamble): {b:02X}, expected FE"
+                for i, b in enumerate(frame.preamble) if b != PREAMBLE]
+    if frame.length is None:
         return Decoded(version.name, NOT_A_FRAME, problems=(
             *problems, f"byte {len(raw)}: the bytes stop inside the header (68, address, 68, "
                        f"C, L: {HEADER_LENGTH} bytes)"))
-    address_raw = raw[start + 1:start + 7]
     problems += [f"byte {start + 1 + i} (address A{i}): {b:02X}, expected BCD or AA"
-                 for i, b in enumerate(address_raw) if not (is_bcd(b) or b == WILDCARD_BYTE)]
-    if raw[start + 7] != START:
-        problems.append(f"byte {start + 7} (second 68): {raw[start + 7]:02X}, expected 68")
-    control, length = raw[start + 8], raw[start + 9]
+                 for i, b in enumerate(frame.address) if not (is_bcd(b) or b == WILDCARD_BYTE)]
+    if frame.second_start != START:
+        problems.append(f"byte {start + 7} (second 68): {frame.second_start:02X}, expected 68")
+    control, length, checksum_at = frame.control, frame.length, frame.checksum_at
     function = control & FUNCTION_MASK
     reply = bool(control & DIRECTION_BIT)
     limit = REPLY_DATA_MAX if reply else (
         WRITE_REQUEST_DATA_MAX if function == version.write else None)
     if limit is not None and length > limit:
         problems.append(f"byte {start + 9} (L): {length}, over the limit of {limit}")
-    checksum_at = header_end + length
     shape = not problems
     checksum_good = False
     checked = ""
-    if len(raw) < checksum_at + 2:
+    if frame.end is None:
         problems.append(f"byte {len(raw)}: the bytes stop there, L={length} calls for "
                         f"{checksum_at + 2 - start} bytes from the 68")
         shape = False
@@ -109,28 +114,24 @@ def decode(version: Version, wire: Wire) -> Decoded | None:
             checked = "CS not checked: masked bytes"
             checksum_good = True
         else:
-            expected = sum(raw[start:checksum_at]) & 0xFF
-            checksum_good = raw[checksum_at] == expected
+            checksum_good = frame.checksum == frame.expected_checksum
             if not checksum_good:
-                problems.append(f"byte {checksum_at} (CS): {raw[checksum_at]:02X}, expected "
-                                f"{expected:02X}")
-        if raw[checksum_at + 1] != END:
-            problems.append(f"byte {checksum_at + 1} (end): {raw[checksum_at + 1]:02X}, "
-                            "expected 16")
+                problems.append(f"byte {checksum_at} (CS): {frame.checksum:02X}, expected "
+                                f"{frame.expected_checksum:02X}")
+        if frame.end != END:
+            problems.append(f"byte {checksum_at + 1} (end): {frame.end:02X}, expected 16")
             shape = False
-        if len(raw) > checksum_at + 2:
-            problems.append(f"byte {checksum_at + 2}: {len(raw) - checksum_at - 2} byte(s) "
+        if frame.trailing:
+            problems.append(f"byte {checksum_at + 2}: {len(frame.trailing)} byte(s) "
                             "after the frame's 16")
-    try:
-        name = version.functions(function).name.lower().replace("_", " ")
-        known = True
-    except ValueError:
-        name, known = f"(D4..D0 {function:02X}: not a {version.name} function)", False
+    name = version.function_name(function)
+    known = name is not None
+    if name is None:
+        name = f"(D4..D0 {function:02X}: not a {version.name} function)"
     if reply:
         name = f"{name}, {'abnormal' if control & ABNORMAL_BIT else 'normal'} reply" + (
             ", follow-up frames" if control & FOLLOW_UP_BIT else "")
-    data_end = min(checksum_at, len(raw))
-    meaning = _data(version, wire, control, header_end, data_end, problems)
+    meaning = _data(version, wire, frame, problems)
     notes = (checked,) if checked else ()
     if not shape:
         fit = NOT_A_FRAME
@@ -139,41 +140,76 @@ def decode(version: Version, wire: Wire) -> Decoded | None:
     else:
         fit = SHAPE_KNOWN if known else SHAPE
     return Decoded(version.name, fit, "reply" if reply else "request",
-                   address_raw[::-1].hex().upper(), f"{control:02X} {name}",
+                   frame.printed_address(), f"{control:02X} {name}",
                    notes=notes, problems=tuple(problems), **meaning)
 
 
-def _data(version: Version, wire: Wire, control: int, first: int, end: int,
-          problems: list[str]) -> dict[str, str]:
-    """The data field (sent +33) in words: DI and value, error bits, an address, or its bytes."""
-    plain = bytes((b - DATA_OFFSET) & 0xFF for b in wire.data[first:end])
+@attrs.frozen
+class Content:
+    """A data field (33 taken off) read by its frame's function: an abnormal reply's error byte,
+    the DI of a read with its catalogue item and, in a reply, its value, or a meter's address;
+    all None when it is none of these."""
+
+    error: commands.AbnormalReply | None = None
+    di: int | None = None
+    item: DataItem | None = None  # None: the DI is not in the catalogue
+    value: bytes | None = None  # after the DI (a follow-up reply's SEQ taken off); None: request
+    quantity: Quantity | None = None  # the value decoded
+    problem: str = ""  # why the value does not decode
+    address: str | None = None  # a read-address reply's
+
+
+def content(version: Version, control: int, plain: bytes, di_readable: bool = True) -> Content:
+    """What the data field holds; `di_readable` False: the DI bytes are masked in a trace."""
     function = control & FUNCTION_MASK
-    if not plain:
-        return {}
-    if control & DIRECTION_BIT and control & ABNORMAL_BIT and len(plain) == 1:
-        error = commands.AbnormalReply(control, plain[0], version.error_bits)
-        return {"value": f"error byte {plain[0]:02X}: {', '.join(error.errors) or 'no bit set'}"}
+    reply = bool(control & DIRECTION_BIT)
+    if reply and control & ABNORMAL_BIT and len(plain) == 1:
+        return Content(error=commands.AbnormalReply(control, plain[0], version.error_bits))
     di_length = version.catalogue.di_length
     if function in (version.read, version.read_follow_up) and len(plain) >= di_length \
-            and not wire.any_masked(first, first + di_length):
+            and di_readable:
         di = int.from_bytes(plain[:di_length], "little")
         item = version.catalogue.get(di)
-        shown = f"DI {format_di(di, di_length)}" + (f" ({item.name})" if item else "")
+        if not reply:
+            return Content(di=di, item=item)
         value = plain[di_length:]
-        if function == version.read_follow_up and control & DIRECTION_BIT:
+        if function == version.read_follow_up:
             value = value[:-1]  # its last byte is SEQ
-        if not control & DIRECTION_BIT or not value:
-            return {"item": shown}
-        if item is None:
-            return {"item": f"{shown}, not in the catalogue", "value": value.hex(" ").upper()}
+        if item is None or not value:
+            return Content(di=di, item=item, value=value)
         try:
-            return {"item": shown, "value": str(item.decode(value))}
+            return Content(di=di, item=item, value=value, quantity=item.decode(value))
         except ValueError as exc:
-            problems.append(f"byte {first + di_length} (value): {exc}")
-            return {"item": shown, "value": value.hex(" ").upper()}
-    if function == version.read_address and control & DIRECTION_BIT \
-            and len(plain) == commands.ADDRESS_LENGTH:
-        return {"value": f"meter address {plain[::-1].hex().upper()}"}
+            return Content(di=di, item=item, value=value, problem=str(exc))
+    if function == version.read_address and reply and len(plain) == commands.ADDRESS_LENGTH:
+        return Content(address=plain[::-1].hex().upper())
+    return Content()
+
+
+def _data(version: Version, wire: Wire, frame: RawFrame, problems: list[str]) -> dict[str, str]:
+    """The data field in words: DI and value, error bits, an address, or its bytes."""
+    first, plain = frame.data_at, frame.plain
+    if not plain:
+        return {}
+    di_length = version.catalogue.di_length
+    read = content(version, frame.control, plain,
+                   not wire.any_masked(first, first + di_length))
+    if read.error is not None:
+        return {"value": f"error byte {read.error.error_byte:02X}: "
+                         f"{', '.join(read.error.errors) or 'no bit set'}"}
+    if read.di is not None:
+        shown = f"DI {format_di(read.di, di_length)}" + (
+            f" ({read.item.name})" if read.item else "")
+        if not read.value:
+            return {"item": shown}
+        if read.item is None:
+            return {"item": f"{shown}, not in the catalogue", "value": read.value.hex(" ").upper()}
+        if read.problem:
+            problems.append(f"byte {first + di_length} (value): {read.problem}")
+            return {"item": shown, "value": read.value.hex(" ").upper()}
+        return {"item": shown, "value": str(read.quantity)}
+    if read.address is not None:
+        return {"value": f"meter address {read.address}"}
     shown = " ".join(MASKED if first + i in wire.masked else f"{b:02X}"
                      for i, b in enumerate(plain))
     return {"value": f"data {shown}"}

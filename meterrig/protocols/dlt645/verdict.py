@@ -1,8 +1,9 @@
 """What a meter sent, as a verdict can show it: the bytes in hex, then decoded as far as they go.
 
 Verdicts must hold on meters nobody here wrote, so nothing in this module assumes the bytes are
-a frame: the raw bytes are taken apart field by field from the first 68, and every field the
-bytes do not reach is reported missing rather than raising.
+a frame: they are taken apart field by field from the first 68 (frame.RawFrame, as `meterrig
+decode` takes them), the data field is read as the decoder reads it (decoder.content), and every
+field the bytes do not reach is reported missing rather than raising.
 """
 
 from __future__ import annotations
@@ -15,21 +16,20 @@ import attrs
 
 from ...meter import MeterError
 from . import commands as cmd
-from .catalogue import CATALOGUE, format_di
+from .catalogue import format_di
+from .decoder import VERSION_2007, content
 from .frame import (
     ABNORMAL_BIT,
-    DATA_OFFSET,
     DIRECTION_BIT,
     END,
     FOLLOW_UP_BIT,
     FUNCTION_MASK,
-    HEADER_LENGTH,
     PREAMBLE,
     START,
     WILDCARD_BYTE,
     Frame,
     FrameError,
-    Function,
+    RawFrame,
     decode,
     is_bcd,
 )
@@ -37,112 +37,48 @@ from .frame import (
 SILENT = "silent"
 
 
-@attrs.frozen
-class RawFrame:
-    """The fields of the first frame in ``raw``, as the bytes give them; None where they stop
-    short. Nothing is validated here: the suites judge each field."""
-
-    raw: bytes
-    start: int | None  # index of the first 68; None: there is none
-    second_start: int | None
-    address: bytes | None  # as sent, lowest byte first
-    control: int | None
-    length: int | None  # L
-    data: bytes  # the data bytes present, as sent (+33), at most L of them
-    checksum: int | None
-    end: int | None
-
-    @classmethod
-    def parse(cls, raw: bytes) -> RawFrame:
-        raw = bytes(raw)
-        start = raw.find(START)
-        if start < 0:
-            return cls(raw, None, None, None, None, None, b"", None, None)
-        body = raw[start:]
-
-        def at(i: int) -> int | None:
-            return body[i] if i < len(body) else None
-
-        length = at(9)
-        data = body[HEADER_LENGTH:HEADER_LENGTH + (length or 0)]
-        tail = HEADER_LENGTH + (length or 0)
-        return cls(raw, start, at(7), body[1:7] if len(body) >= 7 else None, at(8), length,
-                   data, at(tail) if length is not None else None,
-                   at(tail + 1) if length is not None else None)
-
-    @property
-    def preamble(self) -> bytes:
-        """The bytes before the first 68 (all of them when there is no 68)."""
-        return self.raw if self.start is None else self.raw[:self.start]
-
-    @property
-    def complete(self) -> bool:
-        return self.length is not None and len(self.data) == self.length
-
-    @property
-    def expected_checksum(self) -> int | None:
-        """Sum mod 256 from the first 68 through the last data byte L calls for."""
-        if self.start is None or not self.complete:
-            return None
-        return sum(self.raw[self.start:self.start + HEADER_LENGTH + len(self.data)]) & 0xFF
-
-    @property
-    def trailing(self) -> bytes:
-        """Bytes after where the frame's 16 should be."""
-        if self.start is None or self.length is None:
-            return b""
-        return self.raw[self.start + HEADER_LENGTH + self.length + 2:]
-
-    def printed_address(self) -> str | None:
-        return None if self.address is None else self.address[::-1].hex().upper()
-
-    def fields(self) -> list[str]:
-        """Each field the bytes reach, in words; a field they do not reach says so."""
-        if not self.raw:
-            return ["no bytes"]
-        if self.start is None:
-            return ["no 68 start byte: not a DL/T 645 frame"]
-        out = []
-        if any(b != PREAMBLE for b in self.preamble):
-            out.append(f"{len(self.preamble)} byte(s) before the 68 are not all FE")
-        address = self.printed_address()
-        if address is None:
-            return [*out, "the bytes stop inside the address"]
-        bcd = "" if all(is_bcd(b) or b == WILDCARD_BYTE for b in self.address) else " (not BCD)"
-        out.append(f"address {address}{bcd}")
-        if self.second_start != START:
-            out.append("second 68 missing" if self.second_start is None
-                       else f"second start byte {self.second_start:02X}, not 68")
-        if self.control is None:
-            return [*out, "the bytes stop before the control code"]
-        out.append(f"control {self.control:02X} ({control_meaning(self.control)})")
-        if self.length is None:
-            return [*out, "the bytes stop before L"]
-        out.append(f"L={self.length}")
-        plain = bytes((b - DATA_OFFSET) & 0xFF for b in self.data)
-        if not self.complete:
-            return [*out, f"only {len(self.data)} of the {self.length} data bytes came"]
-        if plain:
-            out.append(data_meaning(self.control, plain))
-        expected = self.expected_checksum
-        if self.checksum is None:
-            return [*out, "the bytes stop before CS"]
-        if self.checksum != expected:
-            out.append(f"CS {self.checksum:02X} but the bytes sum to {expected:02X}")
-        if self.end is None:
-            return [*out, "the bytes stop before the end byte 16"]
-        if self.end != END:
-            out.append(f"end byte {self.end:02X}, not 16")
-        if self.trailing:
-            out.append(f"{len(self.trailing)} byte(s) after the frame")
-        return out
+def fields(frame: RawFrame) -> list[str]:
+    """Each field the bytes reach, in words; a field they do not reach says so."""
+    if not frame.raw:
+        return ["no bytes"]
+    if frame.start is None:
+        return ["no 68 start byte: not a DL/T 645 frame"]
+    out = []
+    if any(b != PREAMBLE for b in frame.preamble):
+        out.append(f"{len(frame.preamble)} byte(s) before the 68 are not all FE")
+    if frame.address is None:
+        return [*out, "the bytes stop inside the address"]
+    bcd = "" if all(is_bcd(b) or b == WILDCARD_BYTE for b in frame.address) else " (not BCD)"
+    out.append(f"address {frame.printed_address()}{bcd}")
+    if frame.second_start != START:
+        out.append("second 68 missing" if frame.second_start is None
+                   else f"second start byte {frame.second_start:02X}, not 68")
+    if frame.control is None:
+        return [*out, "the bytes stop before the control code"]
+    out.append(f"control {frame.control:02X} ({control_meaning(frame.control)})")
+    if frame.length is None:
+        return [*out, "the bytes stop before L"]
+    out.append(f"L={frame.length}")
+    if not frame.complete:
+        return [*out, f"only {len(frame.data)} of the {frame.length} data bytes came"]
+    if frame.data:
+        out.append(data_meaning(frame.control, frame.plain))
+    if frame.checksum is None:
+        return [*out, "the bytes stop before CS"]
+    if frame.checksum != frame.expected_checksum:
+        out.append(f"CS {frame.checksum:02X} but the bytes sum to {frame.expected_checksum:02X}")
+    if frame.end is None:
+        return [*out, "the bytes stop before the end byte 16"]
+    if frame.end != END:
+        out.append(f"end byte {frame.end:02X}, not 16")
+    if frame.trailing:
+        out.append(f"{len(frame.trailing)} byte(s) after the frame")
+    return out
 
 
 def control_meaning(control: int) -> str:
-    try:
-        name = Function(control & FUNCTION_MASK).name.lower().replace("_", " ")
-    except ValueError:
-        name = f"function {control & FUNCTION_MASK:02X}"
+    function = control & FUNCTION_MASK
+    name = VERSION_2007.function_name(function) or f"function {function:02X}"
     if not control & DIRECTION_BIT:
         return f"request {name}"
     kind = "abnormal reply" if control & ABNORMAL_BIT else "normal reply"
@@ -151,31 +87,28 @@ def control_meaning(control: int) -> str:
 
 def data_meaning(control: int, plain: bytes) -> str:
     """Plain (−33) data in words: an error byte, a DI and its value, or the bytes."""
-    reply = control & DIRECTION_BIT
-    function = control & FUNCTION_MASK
-    if reply and control & ABNORMAL_BIT and len(plain) == 1:
-        error = cmd.AbnormalReply(control, plain[0])
-        return f"error byte {plain[0]:02X} ({', '.join(error.errors) or 'no bit set'})"
-    if reply and function in (Function.READ, Function.READ_FOLLOW_UP) \
-            and len(plain) >= cmd.DI_LENGTH:
-        di = int.from_bytes(plain[:cmd.DI_LENGTH], "little")
-        value = plain[cmd.DI_LENGTH:]
-        if function == Function.READ_FOLLOW_UP:  # its last byte is SEQ
-            value = value[:-1]
-        if not value:
-            return f"DI {format_di(di)} with no value"
-        try:
-            return f"DI {format_di(di)} = {CATALOGUE[di].decode(value)}"
-        except (KeyError, ValueError) as exc:
-            return f"DI {format_di(di)}, value {value.hex(' ').upper()} ({exc.args[0]})"
-    return f"data {plain.hex(' ').upper()}"
+    read = content(VERSION_2007, control, plain)
+    if read.error is not None:
+        return f"error byte {read.error.error_byte:02X} " \
+               f"({', '.join(read.error.errors) or 'no bit set'})"
+    if read.di is None:
+        return f"data {plain.hex(' ').upper()}"
+    di = f"DI {format_di(read.di)}"
+    if read.value is None:
+        return di
+    if not read.value:
+        return f"{di} with no value"
+    problem = "not in the catalogue" if read.item is None else read.problem
+    if problem:
+        return f"{di}, value {read.value.hex(' ').upper()} ({problem})"
+    return f"{di} = {read.quantity}"
 
 
 def describe(raw: bytes) -> str:
     """'FE FE 68 … 16 (address …, control 91 (normal reply to read), L=8, DI … = …)'."""
     if not raw:
         return SILENT
-    return f"{bytes(raw).hex(' ').upper()} ({'; '.join(RawFrame.parse(raw).fields())})"
+    return f"{bytes(raw).hex(' ').upper()} ({'; '.join(fields(RawFrame.parse(raw)))})"
 
 
 @attrs.frozen
