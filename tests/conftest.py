@@ -8,8 +8,14 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from tests.benches import BENCHES, selected_benches
+
+# No self-test judges speed (benchmarks/ does): an example's run time is the machine's load (the
+# good benches run beside the tests), so hypothesis sets no deadline.
+settings.register_profile("meterrig", deadline=None)
+settings.load_profile("meterrig")
 
 
 @pytest.fixture(scope="session")

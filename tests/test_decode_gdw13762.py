@@ -94,14 +94,14 @@ def test_a_data_unit_that_does_not_fit_names_its_byte(capsys):
     assert "PROBLEM: byte 14 (00 F2 after the unit): 1 byte(s) beyond the layout" in out
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.binary(min_size=1, max_size=60).map(lambda b: b"\x68" + b))
 def test_any_bytes_after_68_decode_to_words_or_problems_never_a_crash(raw):
     reading = decode_frame(Wire(raw))
     assert reading.fit != NOT_A_FRAME or reading.problems
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(st.sampled_from(sorted(u.LAYOUTS)), st.binary(max_size=30))
 def test_any_data_unit_of_a_valid_frame_decodes_or_names_its_byte(key, data):
     (name, fn), uplink = key[0].split(" F"), key[1]

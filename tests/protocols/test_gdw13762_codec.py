@@ -118,7 +118,6 @@ def test_a_bcd_error_in_a_unit_names_its_byte():
 
 
 # -- round trips ------------------------------------------------------------------------------
-# (deadline=None: an example's run time is the machine's load, not the codec's verdict)
 nibble = st.integers(0, 15)
 byte = st.integers(0, 255)
 digits = st.text("0123456789", min_size=12, max_size=12)
@@ -149,7 +148,7 @@ def frames(draw):
                  draw(byte), draw(st.integers(1, 2048)), draw(frame_bytes), address)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(frames())
 def test_frames_round_trip(frame):
     raw = encode(frame)
@@ -195,7 +194,7 @@ EDITIONED = {("06 F2", True): lambda d: st.builds(u.ReportReadData, st.integers(
 
 @pytest.mark.parametrize("key", list(UNITS), ids=[f"{k} {'up' if up else 'down'}"
                                                   for k, up in UNITS])
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(data=st.data())
 def test_units_round_trip(key, data):
     unit = data.draw(UNITS[key])
@@ -204,7 +203,7 @@ def test_units_round_trip(key, data):
 
 @pytest.mark.parametrize("edition", [EDITION_2013, EDITION_2009])
 @pytest.mark.parametrize("key", list(EDITIONED), ids=[k for k, _ in EDITIONED])
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(data=st.data())
 def test_edition_units_round_trip(key, edition, data):
     duration = st.integers(0, 0xFFFF) if edition == EDITION_2013 else st.none()
@@ -220,7 +219,7 @@ def test_every_layout_is_round_tripped_here():
 
 
 # -- malformed input --------------------------------------------------------------------------
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=500)
 @given(st.binary(max_size=60))
 def test_any_bytes_decode_or_raise_a_frame_error(raw):
     try:
@@ -236,7 +235,7 @@ def test_any_bytes_decode_or_raise_a_frame_error(raw):
         pass  # a function the notes give no layout for: its data stays bytes
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.sampled_from(sorted(u.LAYOUTS)), st.binary(max_size=40),
        st.sampled_from([EDITION_2013, EDITION_2009]))
 def test_any_data_unit_reads_or_raises_a_unit_error(key, data, edition):
