@@ -70,6 +70,8 @@ class RunPosition(Base):
     rating: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # The meter was on a bench in an earlier run: not its first pass.
     retest: Mapped[bool] = mapped_column(default=False)
+    # Why this run did not read the meter's firmware (Meter.firmware keeps what was read).
+    firmware_not_read: Mapped[str | None] = mapped_column(Text)
 
     run: Mapped[Run] = relationship(back_populates="positions")
     meter: Mapped[Meter] = relationship()
