@@ -57,9 +57,10 @@ def test_a_suite_run_lands_in_the_database_as_measured(line_run):
     assert _query(line_run, "SELECT position, serial, model, retest FROM positions JOIN meters "
                             "ON meters.id = meter_id ORDER BY position") == [
         (1, "SN-000001", "single-phase", 0), (2, "SN-000002", "single-phase", 0)]
-    assert _query(line_run, "SELECT serial, firmware, firmware_not_read IS NOT NULL FROM positions "
-                            "JOIN meters ON meters.id = meter_id ORDER BY position") == [
-        ("SN-000001", "MR-1PH 2.4.1", 0), ("SN-000002", None, 1)]
+    assert _query(line_run, "SELECT serial, meters.firmware, positions.firmware, "
+                            "firmware_not_read IS NOT NULL FROM positions JOIN meters ON "
+                            "meters.id = meter_id ORDER BY position") == [
+        ("SN-000001", "MR-1PH 2.4.1", "MR-1PH 2.4.1", 0), ("SN-000002", None, None, 1)]
     assert _query(line_run, "SELECT name, identity, calibration_due FROM instruments "
                             "WHERE name = 'reference'") == [
         ("reference", "meterrig,sim-reference,reference,sim-1", "2020-01-31")]

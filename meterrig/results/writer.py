@@ -125,16 +125,18 @@ class ResultsWriter:
                 return
             if version is not None:
                 on.meter.firmware = version
-            on.firmware_not_read = None if version is not None else why
+            on.firmware, on.firmware_not_read = version, None if version is not None else why
 
         self.database.retry(add)
 
     def firmware_rows(self) -> dict[int, tuple[str | None, str | None]]:
-        """Position -> (its meter's firmware, why this run did not read it)."""
+        """Position -> (the firmware this run read, why it did not); (None, None): not asked."""
         with self.database.session() as session:
-            return {on.position: (on.meter.firmware, on.firmware_not_read)
-                    for on in session.scalars(select(models.RunPosition).where(
-                        models.RunPosition.run_id == self.run_id))}
+            rows = session.execute(select(
+                models.RunPosition.position, models.RunPosition.firmware,
+                models.RunPosition.firmware_not_read)
+                .where(models.RunPosition.run_id == self.run_id)).all()
+        return {position: (version, why) for position, version, why in rows}
 
     def retests(self) -> dict[int, bool]:
         """Position -> whether its meter is a retest in this run (as `positions` found)."""
