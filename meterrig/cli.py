@@ -87,13 +87,17 @@ def main(argv: list[str] | None = None) -> int:
         "line", help="the production line's routine sequence on every position at once",
         description="Comms, meter number against the scanned serial, written and read back, "
                     "address, clock, starting, creep, routine accuracy points, relay "
-                    "(suites/production), the buses in parallel. Exit 0: every position "
-                    "passed; 1: a position failed or did not finish; 2: usage.")
+                    "(suites/production), the buses in parallel; --position: those positions "
+                    "only (a retest). Exit 0: every position run passed; 1: a position failed "
+                    "or did not finish; 2: usage.")
     line.add_argument("--rig", type=Path, default=DEFAULT_RIG)
     line.add_argument("--serials", type=Path, help="the scanned serials: lines of 'POSITION "
                                                     "SERIAL' (default: the rig file's serial)")
     line.add_argument("--serial", action="append", default=[], metavar="POSITION=SERIAL",
                       help="one position's scanned serial (repeatable; over --serials)")
+    line.add_argument("--position", action="append", type=int, default=[], metavar="N",
+                      help="run the sequence on this position only, e.g. a re-seated meter's "
+                           "retest (repeatable; default: every position)")
     line.add_argument("--reports", type=Path, help="where reports go (default: reports/)")
     line.add_argument("--workers", default="auto",
                       help="parallel workers (default auto: one per bus and one for the "
@@ -157,7 +161,7 @@ def run_line(args: argparse.Namespace) -> int:
     config = rigs.load(args.rig)
     try:
         return main_line(args.rig, config, args.serials, args.serial, args.reports,
-                         args.workers)
+                         args.workers, args.position)
     except (OSError, ValueError) as exc:
         print(f"meterrig line: {exc}", file=sys.stderr)
         return 2

@@ -296,6 +296,7 @@ class SimMeterConfig(Schema):
     clock_offset_s: float = 0.0
     defects: tuple[Text, ...] = Field((), strict=False, description="a list of names")
     error_percent: float = 0.0
+    firmware: str | None = None  # a DL/T 645 meter's software version (04800001); None: refused
     # A meter behind a carrier module: its power-line path (meterrig/sim/plc_network.py)
     plc_path_db: float = Field(0.0, ge=0)  # line attenuation from the module, attenuator excluded
     phase: int = Field(0, ge=0, le=3)  # 1..3, 0 unknown

@@ -1,6 +1,8 @@
 """Line mode (`meterrig line`): the production line's routine sequence (suites/production) on
 every position of a station at once, the buses in parallel (pytest-xdist, fixtures/rig.py),
-live progress per position, then a PASS/FAIL table and the exit code.
+live progress per position, then a PASS/FAIL table and the exit code. `--position N` runs
+the sequence on those positions only: a re-seated meter's retest (the results database marks
+a meter whose serial it has seen before as a retest; the table shows it).
 
 The outcome per position is a data object (LineOutcome, PositionOutcome): the table is drawn
 from it, and it is written to reports/runs/<run>/line-outcome.json for whoever keeps records.
@@ -21,7 +23,7 @@ from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .config import RigConfig
+from .config import PositionConfig, RigConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 SUITE = ROOT / "suites" / "production"
@@ -36,6 +38,7 @@ class PositionOutcome:
     position: int
     bus: str
     serial: str  # as scanned (or the rig file's)
+    retest: bool  # the results database has seen this serial in an earlier run
     verdict: str  # PASS, FAIL, or INCOMPLETE (the run ended before all its steps)
     steps: int  # the tests the sequence has for this position
     done: int
@@ -66,19 +69,27 @@ class LineProgress:
     """A pytest plugin (on the controller when workers run): counts each position's steps as
     their reports come, shows them live, and makes the outcome."""
 
-    def __init__(self, config: RigConfig, serials: dict[int, str], console: Console) -> None:
+    def __init__(self, config: RigConfig, serials: dict[int, str], console: Console,
+                 positions: frozenset[int] | None = None) -> None:
         self.config = config
-        self.serials = {p.number: serials.get(p.number, p.serial) for p in config.positions}
-        self.steps: dict[int, set[str]] = {p.number: set() for p in config.positions}
-        self.done: dict[int, set[str]] = {p.number: set() for p in config.positions}
-        self.failed: dict[int, dict[str, str]] = {p.number: {} for p in config.positions}
+        # the positions that run: those chosen, else every one
+        self.positions = [p for p in config.positions if positions is None
+                          or p.number in positions]
+        self.serials = {p.number: serials.get(p.number, p.serial) for p in self.positions}
+        self.steps: dict[int, set[str]] = {p.number: set() for p in self.positions}
+        self.done: dict[int, set[str]] = {p.number: set() for p in self.positions}
+        self.failed: dict[int, dict[str, str]] = {p.number: {} for p in self.positions}
+        self.retests: dict[int, bool] = {}
         self.run: str | None = None
         self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
                                  MofNCompleteColumn(), TextColumn("{task.fields[step]}"),
                                  TimeElapsedColumn(), console=console)
-        self.tasks = {p.number: self.progress.add_task(
-            f"pos {p.number:>3} {p.bus:<10} {self.serials[p.number]:<14}", total=None, step="")
-            for p in config.positions}
+        self.tasks = {p.number: self.progress.add_task(self._label(p), total=None, step="")
+                      for p in self.positions}
+
+    def _label(self, p: PositionConfig, retest: bool = False) -> str:
+        return (f"pos {p.number:>3} {p.bus:<10} {self.serials[p.number]:<14}"
+                + (" retest" if retest else ""))
 
     def _collected(self, nodeids: list[str]) -> None:
         for nodeid in nodeids:
@@ -110,6 +121,16 @@ class LineProgress:
             state = "[red]FAIL[/]" if self.failed[number] else step
             self.progress.update(self.tasks[number], completed=len(self.done[number]), step=state)
 
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """Which meters are retests, as the results database found when the run began."""
+        from fixtures.results import WRITER
+
+        if WRITER in session.config.stash:
+            self.retests = session.config.stash[WRITER].retests()
+        for p in self.positions:
+            if self.retests.get(p.number):
+                self.progress.update(self.tasks[p.number], description=self._label(p, True))
+
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         from fixtures.reporting import RUN_ID  # the run directory the reports went to
 
@@ -117,35 +138,41 @@ class LineProgress:
 
     def outcome(self, rig: str) -> LineOutcome:
         positions = []
-        for p in self.config.positions:
+        for p in self.positions:
             steps, done = len(self.steps[p.number]), len(self.done[p.number])
             failed = tuple((nodeid.split("::", 1)[1], why)
                            for nodeid, why in self.failed[p.number].items())
             verdict = FAIL if failed else PASS if steps and done == steps else INCOMPLETE
-            positions.append(PositionOutcome(p.number, p.bus, self.serials[p.number], verdict,
-                                             steps, done, failed))
+            positions.append(PositionOutcome(p.number, p.bus, self.serials[p.number],
+                                             self.retests.get(p.number, False), verdict, steps,
+                                             done, failed))
         return LineOutcome(rig, self.run, tuple(positions))
 
 
 def table(outcome: LineOutcome) -> Table:
     shown = Table(title=f"line run {outcome.run or ''}: {outcome.rig}")
-    for column in ("position", "bus", "serial", "verdict", "steps", "failed"):
+    # the retest column only when there is a retest: the failures keep their width
+    retests = any(p.retest for p in outcome.positions)
+    for column in ("position", "bus", "serial", *("retest",) * retests, "verdict", "steps",
+                   "failed"):
         shown.add_column(column)
     colour = {PASS: "green", FAIL: "red", INCOMPLETE: "yellow"}
     for p in outcome.positions:
         shown.add_row(str(p.position), p.bus, p.serial,
+                      *("RETEST" if p.retest else "",) * retests,
                       f"[{colour[p.verdict]}]{p.verdict}[/]", f"{p.done}/{p.steps}",
                       "\n".join(why for _, why in p.failed))
     return shown
 
 
 def run_line(rig_path: Path, config: RigConfig, serials: dict[int, str], *, serials_file:
-             Path | None, reports: Path | None, workers: str, console: Console) -> LineOutcome:
-    """Run the routine sequence on every position; the outcome (also written beside the run's
-    measurements)."""
-    progress = LineProgress(config, serials, console)
+             Path | None, reports: Path | None, workers: str, console: Console,
+             positions: frozenset[int] | None = None) -> LineOutcome:
+    """Run the routine sequence on every position (or those given); the outcome (also written
+    beside the run's measurements)."""
+    progress = LineProgress(config, serials, console, positions)
     args = [str(SUITE), "--rig", str(rig_path), f"--rootdir={ROOT}", "-p", "no:cacheprovider",
-            "-q"]
+            "-q", *(f"--position={n}" for n in sorted(positions or ()))]
     if workers != "0":
         args += ["-n", workers]
     if serials_file is not None:
@@ -175,9 +202,16 @@ class LineError(Exception):
 
 
 def main_line(rig_path: Path, config: RigConfig, serials_file: Path | None,
-              serial_options: list[str], reports: Path | None, workers: str) -> int:
-    """`meterrig line`: 0 when every position passed, 1 when any failed or did not finish."""
+              serial_options: list[str], reports: Path | None, workers: str,
+              positions: list[int] | None = None) -> int:
+    """`meterrig line`: 0 when every position run passed, 1 when any failed or did not
+    finish."""
     from fixtures.production import read_serials
+
+    known = {p.number for p in config.positions}
+    if unknown := sorted(set(positions or ()) - known):
+        raise ValueError(f"--position {', '.join(map(str, unknown))}: the rig has no such "
+                         f"position; positions: {', '.join(map(str, sorted(known)))}")
 
     serials = read_serials(serials_file) if serials_file else {}
     for option in serial_options:
@@ -185,7 +219,7 @@ def main_line(rig_path: Path, config: RigConfig, serials_file: Path | None,
         if not number.isdigit() or not serial:
             raise ValueError(f"--serial {option!r}: expected POSITION=SERIAL")
         serials[int(number)] = serial
-    unknown = set(serials) - {p.number for p in config.positions}
+    unknown = set(serials) - known
     if unknown:
         raise ValueError(f"serials for positions the rig has not: {sorted(unknown)}")
     file = None
@@ -195,6 +229,7 @@ def main_line(rig_path: Path, config: RigConfig, serials_file: Path | None,
         file.write_text("".join(f"{n} {s}\n" for n, s in sorted(serials.items())))
     console = Console(stderr=True)
     outcome = run_line(rig_path, config, serials, serials_file=file, reports=reports,
-                       workers=workers, console=console)
+                       workers=workers, console=console,
+                       positions=frozenset(positions) if positions else None)
     Console(file=sys.stdout).print(table(outcome))
     return 0 if outcome.passed else 1

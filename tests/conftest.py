@@ -8,13 +8,14 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 
 from tests.benches import BENCHES, selected_benches
 
 # No self-test judges speed (benchmarks/ does): an example's run time is the machine's load (the
-# good benches run beside the tests), so hypothesis sets no deadline.
-settings.register_profile("meterrig", deadline=None)
+# good benches run beside the tests), so hypothesis sets no deadline and does not judge how fast
+# it generates inputs.
+settings.register_profile("meterrig", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("meterrig")
 
 

@@ -18,6 +18,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, func, select
 
+from fixtures.results import read_firmware
 from meterrig.config import RigFileError
 from meterrig.results import models
 from meterrig.results.database import open_database
@@ -189,3 +190,11 @@ def test_a_calibration_due_date_that_is_not_a_date_is_refused_with_its_line(tmp_
         load(rig)
     assert f"{rig}:14: instruments.source.calibration_due: got 'next spring'; expected a " \
            "date, YYYY-MM-DD" in str(refused.value)
+
+
+def test_a_meter_whose_register_map_declares_no_firmware_gives_not_read_and_why():
+    # The reader is refused before any exchange: no rig is needed to hear why.
+    modbus = next(p for p in load(ROOT / "rigs" / "sim.yaml").positions
+                  if p.protocol == "modbus-rtu")
+    assert read_firmware(None, modbus) == (
+        None, f"register map {modbus.profile} declares no firmware register")

@@ -57,6 +57,10 @@ def test_a_suite_run_lands_in_the_database_as_measured(line_run):
     assert _query(line_run, "SELECT position, serial, model, retest FROM positions JOIN meters "
                             "ON meters.id = meter_id ORDER BY position") == [
         (1, "SN-000001", "single-phase", 0), (2, "SN-000002", "single-phase", 0)]
+    assert _query(line_run, "SELECT serial, meters.firmware, positions.firmware, "
+                            "firmware_not_read IS NOT NULL FROM positions JOIN meters ON "
+                            "meters.id = meter_id ORDER BY position") == [
+        ("SN-000001", "MR-1PH 2.4.1", "MR-1PH 2.4.1", 0), ("SN-000002", None, None, 1)]
     assert _query(line_run, "SELECT name, identity, calibration_due FROM instruments "
                             "WHERE name = 'reference'") == [
         ("reference", "meterrig,sim-reference,reference,sim-1", "2020-01-31")]
@@ -74,7 +78,9 @@ def test_the_allure_environment_page_shows_each_instrument_and_its_calibration(l
     environment = (line_run / "allure-results" / "environment.properties").read_text()
     assert ("instrument.reference=meterrig,sim-reference,reference,sim-1; calibration due "
             "2020-01-31\n") in environment
-    assert "position.2=SN-000002, dlt645-2007 single-phase" in environment
+    assert "position.1=SN-000001, dlt645-2007 single-phase, firmware MR-1PH 2.4.1\n" \
+        in environment
+    assert "position.2=SN-000002, dlt645-2007 single-phase, firmware not read: " in environment
 
 
 class Seen(HTMLParser):
@@ -148,6 +154,10 @@ def test_the_certificate_shows_the_verdict_the_results_and_the_error_curve(
     assert main(["certificate", "SN-000002", "--db", _db(line_run), "--out", str(out)]) == 0
     seen = _chromium(out, tmp_path / "SN-000002.png")
     assert seen.text["verdict"] == "fail"
+    # it refuses the firmware's data identifier: not read, and why
+    assert seen.text["firmware"] == (
+        "not read: the meter did not give it: abnormal reply D1, error byte 0x02: "
+        "no requested data"), seen.text["firmware"]
     recorded = _query(line_run, "SELECT name, outcome FROM measurements WHERE position = 2 "
                                 "ORDER BY time, id")
     assert [(row[0], row[-2]) for row in seen.rows["results"]] == [
@@ -161,7 +171,10 @@ def test_the_certificate_shows_the_verdict_the_results_and_the_error_curve(
 def test_the_meter_that_passed_gets_a_pass_and_an_unknown_serial_is_named(line_run, capsys):
     database = open_existing(_db(line_run))
     with database.session() as session:
-        assert certificate(session, "SN-000001").verdict == "pass"
+        passed = certificate(session, "SN-000001")
+        assert passed.verdict == "pass"
+        # the firmware as the simulated meter answered it (its rig file's simulation section)
+        assert '<dd id="firmware">MR-1PH 2.4.1</dd>' in passed.html()
     database.close()
     assert main(["certificate", "SN-9", "--db", _db(line_run)]) == 1
     assert "no meter 'SN-9' in the results database; serials there: SN-000001, SN-000002" \

@@ -89,6 +89,10 @@ class ProtocolSpec:
     # (position) -> (master -> datetime): the meter's clock, read; LookupError saying why when
     # the position's profile or map declares none. None: the protocol's meters have no clock.
     clock: str | None = None
+    # (position) -> (master -> str): the maker's software (firmware) version, read from the
+    # meter; LookupError saying why when its profile or map declares none. None: the
+    # protocol's meters have none to read.
+    firmware: str | None = None
 
     def load(self, field: str) -> Any:
         reference = getattr(self, field)

@@ -70,6 +70,10 @@ class RunPosition(Base):
     rating: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # The meter was on a bench in an earlier run: not its first pass.
     retest: Mapped[bool] = mapped_column(default=False)
+    # The firmware this run read from the meter (Meter.firmware: the latest read), or why it
+    # did not; both None: not asked yet.
+    firmware: Mapped[str | None] = mapped_column(String(128))
+    firmware_not_read: Mapped[str | None] = mapped_column(Text)
 
     run: Mapped[Run] = relationship(back_populates="positions")
     meter: Mapped[Meter] = relationship()

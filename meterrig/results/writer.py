@@ -115,6 +115,36 @@ class ResultsWriter:
             return list(session.scalars(select(models.Instrument).where(
                 models.Instrument.run_id == self.run_id).order_by(models.Instrument.id)))
 
+    def firmware(self, position: int, version: str | None, why: str | None = None) -> None:
+        """What the meter on `position` said its firmware is, or why it was not read."""
+        def add(session: Session) -> None:
+            on = session.scalar(select(models.RunPosition).where(
+                models.RunPosition.run_id == self.run_id,
+                models.RunPosition.position == position))
+            if on is None:  # not a position of this run
+                return
+            if version is not None:
+                on.meter.firmware = version
+            on.firmware, on.firmware_not_read = version, None if version is not None else why
+
+        self.database.retry(add)
+
+    def firmware_rows(self) -> dict[int, tuple[str | None, str | None]]:
+        """Position -> (the firmware this run read, why it did not); (None, None): not asked."""
+        with self.database.session() as session:
+            rows = session.execute(select(
+                models.RunPosition.position, models.RunPosition.firmware,
+                models.RunPosition.firmware_not_read)
+                .where(models.RunPosition.run_id == self.run_id)).all()
+        return {position: (version, why) for position, version, why in rows}
+
+    def retests(self) -> dict[int, bool]:
+        """Position -> whether its meter is a retest in this run (as `positions` found)."""
+        with self.database.session() as session:
+            return dict(session.execute(
+                select(models.RunPosition.position, models.RunPosition.retest)
+                .where(models.RunPosition.run_id == self.run_id)).all())
+
     def record(self, measurement: measure.Measurement) -> None:
         values = _row(self.run_id, measurement)
         with self._lock:
@@ -150,14 +180,15 @@ def _row(run_id: int, m: measure.Measurement) -> dict[str, Any]:
         time=datetime.fromisoformat(m.time))
 
 
-def from_position(position: Any) -> MeterOnPosition:
-    """A rig file's position (meterrig.config.PositionConfig) as the database keeps it."""
+def from_position(position: Any, serial: str | None = None) -> MeterOnPosition:
+    """A rig file's position (meterrig.config.PositionConfig) as the database keeps it; `serial`
+    as scanned on the line, else the rig file's (else its address)."""
     accuracy = position.accuracy
     rating = {name: getattr(position, name) for name in
               ("un", "ib", "imax", "fn", "constant", "elements") if hasattr(position, name)}
     if accuracy is not None:
         rating.update(standard=accuracy.standard, meter_class=str(accuracy.meter_class))
     return MeterOnPosition(
-        position=position.number, serial=str(position.serial or position.address),
+        position=position.number, serial=str(serial or position.serial or position.address),
         address=str(position.address), protocol=position.protocol, bus=position.bus,
         model=None if position.profile is None else str(position.profile), rating=rating)

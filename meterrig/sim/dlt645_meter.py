@@ -15,6 +15,7 @@ import attrs
 from ..protocols.dlt645 import commands as cmd
 from ..protocols.dlt645.catalogue import CATALOGUE
 from ..protocols.dlt645.frame import BROADCAST_ADDRESS, LIMITS, Frame, Function, encode
+from ..protocols.dlt645.positions import FIRMWARE_ITEM
 from ..protocols.dlt645.profile import MeterProfile
 from ..protocols.dlt645.security import (
     SECURITY,
@@ -85,6 +86,7 @@ class SimulatedDlt645Meter:
         response_delay: float,
         clock_offset_s: float = 0.0,
         defects: Defects = NO_DEFECTS,
+        firmware: str | None = None,
     ) -> None:
         self.position = position
         self.address = address
@@ -98,6 +100,9 @@ class SimulatedDlt645Meter:
         self.response_delay = response_delay
         self.clock_offset = timedelta(seconds=clock_offset_s)
         self.defects = defects
+        # Its software version (04800001), answered whatever its profile; None: refused, as a
+        # meter that keeps none does.
+        self.firmware = firmware
         self.relay_commanded_open = False
         self.close_allowed = False  # 1B taken: the customer's button closes the relay
         self._trip_at: float | None = None  # rig time the relay opens after a delayed trip
@@ -263,7 +268,7 @@ class SimulatedDlt645Meter:
         self.clock_offset = DEFAULT_CLOCK - datetime.now()
 
     def _read(self, di: int) -> tuple[bytes, bool]:
-        if di not in self.profile.data_items:
+        if di not in self.profile.data_items and not (di == FIRMWARE_ITEM and self.firmware):
             raise Refused(ERR_OTHER if "wrong-error-bits" in self.defects else ERR_NO_DATA)
         value = self._value(di)
         room = self.profile.max_reply_data - 4
@@ -347,6 +352,8 @@ class SimulatedDlt645Meter:
             0x04000501: STATUS1_REVERSE_POWER if readings.active_power_w < 0 else 0,
             0x04000503: status3,
         })
+        if self.firmware:
+            values[FIRMWARE_ITEM] = self.firmware
         if self.purse is not None:
             self._prepaid_values(values)
         return values

@@ -34,6 +34,7 @@ def _dlt645(kind: type[SimulatedDlt645Meter], bench: SimulatedBench,
         response_delay=settings.response_delay_ms / 1000,
         clock_offset_s=settings.clock_offset_s,
         defects=bench.physics.meters[position.number].defects,
+        firmware=settings.firmware,
     )
 
 

@@ -216,6 +216,10 @@ def _field(draw: st.DrawFn, item: Field) -> bytes:
     """Valid bytes for one field, built without the codec."""
     if item.encoding == "bits":
         return draw(st.binary(min_size=item.length, max_size=item.length))
+    if item.encoding == "ascii":  # text, its last character first, the high bytes NUL
+        text = draw(st.text(st.characters(min_codepoint=1, max_codepoint=127),
+                            max_size=item.length))
+        return bytes(item.length - len(text)) + text.encode("ascii")[::-1]
     if item.format == "YYMMDDWW":
         d = draw(st.dates(datetime.date(2000, 1, 1), datetime.date(2099, 12, 31)))
         return bytes([d.isoweekday() % 7, bcd(d.day), bcd(d.month), bcd(d.year - 2000)])

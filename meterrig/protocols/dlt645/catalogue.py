@@ -30,8 +30,11 @@ TIME_FORMAT = "hhmmss"  # wire order ss mm hh
 MOMENT_FORMATS = {"YYMMDDhhmm": 5, "YYMMDDhhmmss": 6, "MMDDhhmm": 4, "DDhh": 2}
 SIGN_BIT = 0x80  # in the highest byte of a signed value
 # bcd: digits, lowest byte first; bits: a binary bit field, low byte first; record: a variable
-# length record kept as its bytes (load records, whose layout the catalogue does not decode).
-ENCODINGS = ("bcd", "bits", "record")
+# length record kept as its bytes (load records, whose layout the catalogue does not decode);
+# ascii: text of the item's length, sent lowest byte first like every value (its last
+# character first), the unused high bytes NUL.
+ENCODINGS = ("bcd", "bits", "record", "ascii")
+ASCII_FORMAT = "ASCII"  # the format of an ascii item: its length is the item's
 
 
 def format_di(di: int, length: int = 4) -> str:
@@ -98,10 +101,11 @@ class Field:
     signed: bool
     encoding: str
     label: str  # for messages: the DI and name of the item it belongs to
+    size: int = 0  # bytes of an ascii field (its format does not say)
 
     @property
     def length(self) -> int:
-        return _format_length(self.format, self.label)
+        return self.size if self.encoding == "ascii" else _format_length(self.format, self.label)
 
     @property
     def _decimals(self) -> int:
@@ -110,6 +114,11 @@ class Field:
     def decode(self, raw: bytes) -> Any:
         if self.encoding == "bits":
             return int.from_bytes(raw, "little")
+        if self.encoding == "ascii":
+            text = raw[::-1].rstrip(b"\0")
+            if not text.isascii():
+                raise ValueError(f"{raw.hex(' ').upper()} is not ASCII text")
+            return text.decode("ascii")
         if self.format == DATE_FORMAT:
             return _decode_date(raw)
         if self.format == TIME_FORMAT:
@@ -141,6 +150,11 @@ class Field:
             if not isinstance(value, int) or not 0 <= value < 1 << (8 * self.length):
                 raise ValueError(f"{value!r} is not a {8 * self.length}-bit unsigned int")
             return value.to_bytes(self.length, "little")
+        if self.encoding == "ascii":
+            if not isinstance(value, str) or not value.isascii() or len(value) > self.length:
+                raise ValueError(f"{value!r} is not ASCII text of at most {self.length} "
+                                 "characters")
+            return value.encode("ascii").ljust(self.length, b"\0")[::-1]
         if self.format == DATE_FORMAT:
             if not isinstance(value, datetime.date):
                 raise TypeError(f"{value!r} is not a date")
@@ -221,7 +235,10 @@ class Entry(Schema):
                              f"units, got {self.format!r} and {self.unit!r}")
         if not self.parts and len(formats) > 1:
             raise ValueError(f"{label}: format {self.format!r} has several parts: name them")
-        fields = tuple(Field(f, u, self.signed, self.encoding, label)
+        if self.encoding == "ascii" and (self.parts or self.format != ASCII_FORMAT):
+            raise ValueError(f"{label}: an ascii item is one text of format {ASCII_FORMAT}")
+        size = self.length if self.encoding == "ascii" else 0
+        fields = tuple(Field(f, u, self.signed, self.encoding, label, size)
                        for f, u in zip(formats, units, strict=True))
         if self.encoding == "record":
             if self.length != 0:

@@ -21,6 +21,7 @@ FORWARD_ACTIVE_ENERGY_1997 = 0x9010  # catalogue-1997.yaml, forward active total
 # Table A.4, 04000101 and 04000102).
 CLOCK_ITEMS = ("date and week", "time")
 MIDNIGHT_PASSED = datetime.time(0, 1)  # far longer than one read
+FIRMWARE_ITEM = 0x04800001  # manufacturer software version (catalogue.yaml, Table A.5)
 
 
 def _auth(position: Any) -> Auth | None:
@@ -139,6 +140,12 @@ def _clock_reader(catalogue: Any, declared: Callable[[Any], tuple[Any, str]]) ->
         return read
 
     return clock
+
+
+def firmware_2007(position: Any) -> Callable[[Any], str]:
+    """The manufacturer software version (Table A.5, 04800001): every DL/T 645-2007 meter is
+    asked, as the standard defines it for all; one that refuses says so in its reply."""
+    return lambda client: client.read(FIRMWARE_ITEM).quantity.value
 
 
 clock_2007 = _clock_reader(CATALOGUE, lambda position: (

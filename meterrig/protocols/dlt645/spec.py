@@ -67,6 +67,7 @@ register(ProtocolSpec(
     decoder=f"{HERE}.decoder:decoder_2007",
     inter_character_limit="meterrig.limits.dlt645:inter_character_limit",
     clock=f"{HERE}.positions:clock_2007",
+    firmware=f"{HERE}.positions:firmware_2007",
 ))
 
 register(ProtocolSpec(

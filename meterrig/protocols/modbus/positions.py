@@ -35,5 +35,10 @@ def clock(position: Any) -> Callable[[Any], Any]:
                       "no date and time type)")
 
 
+def firmware(position: Any) -> Callable[[Any], Any]:
+    """A register map has no text type (registers.py): no map declares a firmware register."""
+    raise LookupError(f"register map {position.profile} declares no firmware register")
+
+
 def registers(position: Any) -> list[tuple[Register, str]]:
     return [(r, r.name) for r in register_map(position.profile).registers.values()]

@@ -54,4 +54,5 @@ register(ProtocolSpec(
     decoder=f"{HERE}.decoder:decoder",
     inter_character_limit="meterrig.limits.modbus:inter_character_limit",
     clock=f"{HERE}.positions:clock",
+    firmware=f"{HERE}.positions:firmware",
 ))
