@@ -109,7 +109,8 @@ def test_sim_rig_loads_with_defaults_and_env_defaults():
     assert third.operator.reveal() == "00000000"
     assert [p.number for p in rig.positions_on("rs485-1")] == [1, 2, 3]
     assert rig.simulation.meter(2) == SimMeterConfig(position=2, response_delay_ms=60.0,
-                                                     clock_offset_s=-95.0)
+                                                     clock_offset_s=-95.0,
+                                                     firmware="SIM-1PH 2.4.1")
     assert rig.simulation.meter(9) == SimMeterConfig(position=9)
 
 
