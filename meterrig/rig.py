@@ -73,23 +73,26 @@ class Rig:
         self.instruments.clear()
 
     @contextmanager
-    def holding(self, buses: Iterable[str], *, instruments: bool = False) -> Iterator[Rig]:
+    def holding(self, buses: Iterable[str], *, instruments: bool = False,
+                steady: bool = False) -> Iterator[Rig]:
         """Hold these buses, and the instruments if asked, for a span of work (a rig without
         hand-over holds all, always; a bus not held is taken for each exchange). Taken in one
-        order (instruments, then buses by name), so two holders never wait on each other."""
+        order (instruments, then buses by name), so two holders never wait on each other.
+        `steady`: the work only needs the instruments' state to stay put (it drives none of
+        them), so other steady holders share them and only a holder that drives them waits."""
         taken: list[Link | BusLock] = []
         try:
             if self.handover and instruments:
                 lock = BusLock("instruments " + " ".join(sorted(
                     str(i.resource) for i in self.config.instruments.values())))
-                lock.acquire()
+                lock.acquire(shared=steady)
                 taken.append(lock)
             for name in sorted(set(buses)) if self.handover else ():
                 taken.append(self.links[name].take())
             yield self
         finally:
             try:
-                if self.handover and instruments:
+                if self.handover and instruments and not steady:  # a steady holder changed nothing
                     for callback in self.on_give_back:
                         callback()
             finally:

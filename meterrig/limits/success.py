@@ -13,7 +13,6 @@ import math
 from typing import Any
 
 import attrs
-from scipy.stats import binomtest
 
 from ..measure import Limits, Measurement, Outcome
 
@@ -26,6 +25,10 @@ class SuccessRequirement:
 
     def bounds(self, successes: int, trials: int) -> tuple[float, float]:
         """One-sided bounds at `confidence`: the two-sided exact interval at 2*confidence-1."""
+        # imported here: every pytest-xdist worker imports this module, scipy.stats costs each
+        # a second at start and only the carrier's reads use it
+        from scipy.stats import binomtest
+
         interval = binomtest(successes, trials).proportion_ci(
             confidence_level=2 * self.confidence - 1, method="exact")
         return interval.low, interval.high

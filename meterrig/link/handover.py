@@ -34,12 +34,14 @@ class BusLock:
     def held(self) -> bool:
         return self._fd is not None
 
-    def acquire(self) -> None:
-        """Wait until no other process holds the port, then hold it."""
+    def acquire(self, *, shared: bool = False) -> None:
+        """Wait until no other process holds the port, then hold it; `shared`: wait only for a
+        process holding it alone, and let any number of shared holders in at once (those that
+        only need the port's state to stay put, none of them changing it)."""
         if self._fd is not None:
             return
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
         self._fd = fd
 
     def release(self) -> None:

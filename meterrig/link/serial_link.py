@@ -228,10 +228,15 @@ class Link:
         with self._lock, self._held():
             yield self
 
+    @property
+    def held(self) -> bool:
+        """Whether this process holds the bus now (one not handed over it always holds)."""
+        return self.handover is None or self.handover.held
+
     @contextmanager
     def _held(self) -> Iterator[None]:
         """A handed-over bus not held for a span of work is taken for one use."""
-        if self.handover is None or self.handover.held:
+        if self.held:
             yield
             return
         self.take()

@@ -13,9 +13,10 @@ if TYPE_CHECKING:
     import matplotlib.pyplot as plt
 
 
-def _pyplot():
-    """matplotlib, imported when a curve is drawn: every pytest-xdist worker imports this module
-    (the procedure's CurvePoint) and most never draw (0.5 s each at start)."""
+def pyplot():
+    """matplotlib, imported when a plot is drawn: every pytest-xdist worker imports the modules
+    that draw (this one for the procedure's CurvePoint, the suites' plots) and most never draw
+    (0.5 s each at start)."""
     import matplotlib
 
     matplotlib.use("Agg")  # files only: benches and CI have no display
@@ -43,7 +44,7 @@ def error_curve(position: int | str, points: list[CurvePoint]) -> plt.Figure:
     lines: dict[str, list[CurvePoint]] = defaultdict(list)
     for point in sorted(points, key=lambda p: p.current):
         lines[point.power_factor_label].append(point)
-    figure, axes = _pyplot().subplots(figsize=(7, 4.5))
+    figure, axes = pyplot().subplots(figsize=(7, 4.5))
     for label, line in lines.items():
         measured = [p for p in line if p.error is not None]
         drawn = axes.plot([p.current for p in measured], [p.error for p in measured],
@@ -66,7 +67,7 @@ def png(figure: plt.Figure) -> bytes:
     """The figure as PNG bytes, closed."""
     out = io.BytesIO()
     figure.savefig(out, format="png", dpi=100, bbox_inches="tight")
-    _pyplot().close(figure)
+    pyplot().close(figure)
     return out.getvalue()
 
 

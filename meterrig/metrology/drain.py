@@ -9,10 +9,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import attrs
-import matplotlib
 
-matplotlib.use("Agg")  # files only: benches and CI have no display
-import matplotlib.pyplot as plt  # noqa: E402
+from .curves import pyplot
 
 
 @attrs.frozen
@@ -67,6 +65,7 @@ def save_drain_plot(drain: Drain, title: str, path: Path) -> Path:
     """Credit (yuan), load current (A) and relay state against rig time, one panel each."""
     path.parent.mkdir(parents=True, exist_ok=True)
     samples = drain.samples
+    plt = pyplot()
     figure, (credit, current, relay) = plt.subplots(3, 1, sharex=True, figsize=(7, 6))
     credit.plot([s.credit_at[1] for s in samples], [float(s.credit) for s in samples],
                 marker=".")

@@ -6,7 +6,6 @@ attenuation; recovery after a noise burst."""
 from __future__ import annotations
 
 import allure
-import matplotlib
 import numpy as np
 import pytest
 
@@ -15,10 +14,8 @@ from fixtures.reporting import LOG
 from meterrig.limits import table
 from meterrig.limits.success import SuccessRequirement
 from meterrig.measure import Limits
+from meterrig.metrology.curves import pyplot
 from meterrig.protocols.gdw13762.spec import CLAUSES, GDW1376_2
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 
 pytestmark = pytest.mark.protocol(GDW1376_2)
 DATA = table("carrier")
@@ -74,6 +71,7 @@ def _plots(request, seen: dict) -> None:
     directory = request.config.stash[LOG].path.parent / "curves"
     directory.mkdir(parents=True, exist_ok=True)
     names = list(seen)
+    plt = pyplot()
     figure, axes = plt.subplots(figsize=(7, 4.5))
     axes.plot(range(len(names)), [seen[n]["rate"] for n in names], marker="o")
     axes.axhline(100 * REQUIREMENT.required, linestyle="--", color="grey")
@@ -92,7 +90,7 @@ def _plots(request, seen: dict) -> None:
 
 def _save(figure, path, name: str) -> None:
     figure.savefig(path, format="png", dpi=100, bbox_inches="tight")
-    plt.close(figure)
+    pyplot().close(figure)
     allure.attach.file(str(path), name=name, attachment_type=allure.attachment_type.PNG)
 
 

@@ -21,28 +21,33 @@ RECORDED = Limits(source="soak figure, recorded: the standards set no limit on i
 SOAKED = pytest.StashKey[dict]()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def soaked(rig, pytestconfig) -> dict[int, soak.Poll]:
-    """The soak of every meter the metering suites can read, once per run."""
-    if SOAKED not in pytestconfig.stash:
-        seconds = pytestconfig.getoption("soak_seconds")
-        buses: dict[str, list] = {}
-        for position in rig.positions:
-            try:
-                rig.meter(position.number)
-            except LookupError:
-                continue  # no energy register to poll
+    """The soak of every meter the metering suites can read on the buses this process holds
+    (all of them in one process; its own bus on a pytest-xdist worker, while the other workers
+    soak theirs), once per run."""
+    polls = pytestconfig.stash.setdefault(SOAKED, {})
+    seconds = pytestconfig.getoption("soak_seconds")
+    buses: dict[str, list] = {}
+    for position in rig.positions:
+        try:
+            rig.meter(position.number)
+        except LookupError:
+            continue  # no energy register to poll
+        if position.number not in polls and rig.links[position.bus].held:
             buses.setdefault(position.bus, []).append(position)
-        with ThreadPoolExecutor(max_workers=max(1, len(buses))) as pool:
+    if buses:
+        with ThreadPoolExecutor(max_workers=len(buses)) as pool:
             runs = [pool.submit(soak.poll_in_turn, {
                 p.number: (rig.meter(p.number), rig.client(p.number)) for p in positions},
                 seconds) for positions in buses.values()]
-            polls = {n: p for run in runs for n, p in run.result().items()}
-        path = soak.save_histogram({f"position {n}": p for n, p in polls.items()},
-                                   pytestconfig.stash[LOG].path.parent / "soak-histogram.png")
+            polls.update({n: p for run in runs for n, p in run.result().items()})
+        # named by the buses soaked: parallel workers each write their own
+        path = soak.save_histogram(
+            {f"position {p.number}": polls[p.number] for ps in buses.values() for p in ps},
+            pytestconfig.stash[LOG].path.parent / f"soak-histogram-{'+'.join(sorted(buses))}.png")
         _attach(path)
-        pytestconfig.stash[SOAKED] = polls
-    return pytestconfig.stash[SOAKED]
+    return polls
 
 
 def _attach(path) -> None:
