@@ -94,10 +94,12 @@ def test_sim_rig_loads_with_defaults_and_env_defaults():
     rig = load_rig(RIGS / "sim.yaml", environ={})
     assert rig.name == "simulated bench"
     assert rig.clock == ClockConfig(speedup=5000.0)
-    assert [p.number for p in rig.positions] == [1, 2, 3, 4, 5, 6]
+    assert [p.number for p in rig.positions] == [1, 2, 3, 4, 5, 6, 7, 8]
     assert {name: bus.port for name, bus in rig.buses.items()} == {
-        "rs485-1": None, "rs485-2": None, "modbus-1": None}
-    assert {rig.bus_protocol(name) for name in rig.buses} == {"dlt645-2007", "modbus-rtu"}
+        "rs485-1": None, "rs485-2": None, "carrier": None, "modbus-1": None}
+    assert {rig.bus_protocol(name) for name in rig.buses} == {"dlt645-2007", "gdw1376-2",
+                                                              "modbus-rtu"}
+    assert rig.position(8).via == 7
     modbus = rig.position(5)
     assert (modbus.address, modbus.profile, modbus.protocol) == (1, "sdm120", "modbus-rtu")
     assert rig.buses["rs485-2"].bytesize == 8 and rig.buses["rs485-2"].retries == 1
@@ -244,9 +246,9 @@ def test_the_same_address_on_different_buses_is_fine(tmp_path):
 
 def test_position_and_bus_lookups_name_what_exists():
     rig = load_rig(RIGS / "sim.yaml", environ={})
-    with pytest.raises(KeyError, match="positions: 1, 2, 3, 4, 5, 6"):
-        rig.position(7)
-    with pytest.raises(KeyError, match="buses: rs485-1, rs485-2, modbus-1"):
+    with pytest.raises(KeyError, match="positions: 1, 2, 3, 4, 5, 6, 7, 8"):
+        rig.position(9)
+    with pytest.raises(KeyError, match="buses: rs485-1, rs485-2, carrier, modbus-1"):
         rig.positions_on("rs485-3")
 
 
