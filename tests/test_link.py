@@ -168,10 +168,10 @@ def test_a_declared_resolution_is_the_exchanges_uncertainty(peer):
     assert exchange.resolution == declared and declared.seconds == 0.0025
     td, tb = dlt645.exchange_timing(exchange)
     # The resolution, plus what the host's own time in the write and reads adds (a free host:
-    # well under a millisecond).
+    # well under a millisecond; a loaded one more: tests/test_starved_host.py).
     for figure in (td, tb):
+        assert figure.host_busy >= 0
         assert figure.uncertainty == pytest.approx(2.5 + figure.host_busy)
-        assert 0 <= figure.host_busy < 1.0
 
 
 def fake_tty(tmp_path, major: int, minor: int, latency: str | None):

@@ -440,17 +440,22 @@ class Link:
         looked last when its poll ran out, or at its return if that came first."""
         asked = self.clock()
         waiting = port.in_waiting
+        checked = self.clock()  # the port was looked at between `asked` and now
         if waiting:
-            return Chunk(port.read(waiting), earliest=looked, latest=asked, looked=asked)
+            return Chunk(port.read(waiting), earliest=looked, latest=checked, looked=asked)
         data = port.read(1)
         returned = self.clock()
         if not data:
             return Chunk(b"", earliest=returned, latest=returned,
                          looked=min(returned, asked + POLL_S))
         waiting = port.in_waiting
-        if waiting:
-            data += port.read(waiting)
-        return Chunk(data, earliest=returned, latest=returned, looked=returned)
+        if not waiting:
+            return Chunk(data, earliest=returned, latest=returned, looked=returned)
+        # Bytes that came after the first: by the second look, which the host may have been
+        # slow to make.
+        checked = self.clock()
+        return Chunk(data + port.read(waiting), earliest=returned, latest=checked,
+                     looked=returned)
 
 
 @attrs.frozen
