@@ -17,14 +17,15 @@ from ..protocols import registry
 from .figures import TimingFigure
 
 RIG_FAULT = "rig fault:"
+HOST_BUSY = "of the uncertainty is the host's"  # in the detail of a figure a busy host widened
 
 
 def judge_figure(exchange: Exchange, figure: TimingFigure, **where: Any) -> Measurement:
     label = f"{exchange.label} on bus {exchange.bus}"
     if round(figure.host_busy, 1) > 0:
-        label += (f"; ± {figure.host_busy:g} ms of the uncertainty is the host's: it was busy "
-                  "when the bytes came (a read found them already waiting, or a write returned "
-                  "late), so the link can date them only to an interval")
+        label += (f"; ± {figure.host_busy:g} ms {HOST_BUSY}: it was busy when the bytes came "
+                  "(a read found them already waiting, or a write returned late), so the link "
+                  "can date them only to an interval")
     where = {**where, "key": figure.key}
     clause = figure.limits.source
     resolution = exchange.resolution

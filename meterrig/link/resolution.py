@@ -1,7 +1,8 @@
 """How precisely a link dates bytes on the wire: its timing resolution, and the basis for it.
 
 Every timing figure of an exchange (DL/T 645 Td and Tb, Modbus silences) is judged with the
-resolution of its link as its uncertainty. A link that delivers bytes with no wire time at all
+resolution of its link as its uncertainty, widened where the host was too busy to date the bytes
+closely (the link brackets each read and write: serial_link.Link, Exchange). A link that delivers bytes with no wire time at all
 (a pseudo-terminal, a TCP socket, a remote serial server) is *unpaced*: its timing figures
 cannot be measured, only recorded as inconclusive.
 
