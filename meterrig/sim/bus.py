@@ -231,7 +231,7 @@ def collide(transmissions: list[Transmission]) -> Transmission:
                 garbled[i] &= byte  # a dominant low level wins on the line
             else:
                 garbled.append(byte)
-    return Transmission(bytes(garbled), first.delay, first.character_time)
+    return Transmission(bytes(garbled), first.delay, first.character_time, first.pause)
 
 
 class SimulatedBus:
@@ -393,9 +393,11 @@ class SimulatedBus:
 
     def _transmit(self, reply: Transmission, request_end: float) -> None:
         start = request_end + reply.delay
+        middle = len(reply.data) // 2
         for i, byte in enumerate(self.noise["reply"].corrupt(reply.data)):
             # A byte is readable once its stop bit is on the wire.
-            wait = start + (i + 1) * reply.character_time - time.monotonic()
+            wait = start + (i + 1) * reply.character_time + (reply.pause if i >= middle else 0.0) \
+                - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
             os.write(self._controller, bytes([byte]))
