@@ -34,14 +34,18 @@ class Clock:
 class ScriptedPort:
     """A serial port whose far end answers each request after `delay` (from the request's end),
     one byte a character time, with `pause` before byte `pause_at`. The host stalls for
-    `stall_in_flush` s inside the request's flush, and for `stall_after` = (n, s) once the link
-    has read n reply bytes: the clock runs on, the link does not."""
+    `stall_in_flush` s inside the request's flush, for `stall_after` = (n, s) once the link
+    has read n reply bytes, and for `woken_late` = (n, s) when byte n wakes a waiting read: the
+    clock runs on, the link does not (in the last case the kernel's count of the time the
+    thread waited for a CPU, `waited`, grows by as much)."""
 
     def __init__(self, clock: Clock, delay: float, *, pause_at: int | None = None,
                  pause: float = 0.0, stall_in_flush: float = 0.0,
-                 stall_after: tuple[int, float] | None = None) -> None:
+                 stall_after: tuple[int, float] | None = None,
+                 woken_late: tuple[int, float] | None = None) -> None:
         self.clock, self.delay, self.pause_at, self.pause = clock, delay, pause_at, pause
         self.stall_in_flush, self.stall_after = stall_in_flush, stall_after
+        self.woken_late, self.run_queue = woken_late, 0.0
         self.baudrate, self.parity = BAUD, "E"
         self.arrivals: list[float] = []  # when each reply byte has arrived (its stop bit)
         self.taken = 0
@@ -66,10 +70,18 @@ class ScriptedPort:
             self.stall_after = None
         return self._arrived()
 
+    def waited(self) -> float:
+        return self.run_queue
+
     def read(self, size: int) -> bytes:
         if not self._arrived():  # wait for the next byte, at most one poll
             later = [t for t in self.arrivals if t > self.clock.now]
             self.clock.now = min([self.clock.now + POLL_S, *later[:1]])
+            if self.woken_late is not None and self._arrived() \
+                    and self.taken == self.woken_late[0]:
+                self.clock.now += self.woken_late[1]
+                self.run_queue += self.woken_late[1]
+                self.woken_late = None
         n = min(size, self._arrived())
         self.taken += n
         return REPLY[self.taken - n:self.taken]
@@ -88,9 +100,10 @@ class Whole:
 
 def verdicts(protocol: str, delay: float, **script) -> dict[str, tuple[Outcome, object]]:
     clock = Clock()
+    port = ScriptedPort(clock, delay, **script)
     link = Link("rs485-2", "scripted", baudrate=BAUD, parity="E",
-                timing=resolution.declared(1.0), clock=clock)
-    link._port = ScriptedPort(clock, delay, **script)  # the seam: a port in place of a tty
+                timing=resolution.declared(1.0), clock=clock, waited=port.waited)
+    link._port = port  # the seam: a port in place of a tty
     exchange = link.exchange(b"\x01\x04\x00\x00\x00\x02\x71\xcb", Whole(), reply_window=1.0,
                              byte_gap_limit=1.0)
     assert exchange.reply == REPLY
@@ -112,7 +125,8 @@ def test_a_free_host_dates_a_good_reply_tightly():
 @pytest.mark.parametrize("script", [
     {"stall_in_flush": 0.030},  # the write returned 30 ms late: the reply was waiting
     {"stall_after": (3, 0.035)},  # the reader stalled mid-reply: the rest was waiting
-], ids=["late-write", "reader-stalled"])
+    {"woken_late": (4, 0.040)},  # a read woken by byte 4 ran only 40 ms later
+], ids=["late-write", "reader-stalled", "woken-late"])
 def test_a_stalled_host_makes_a_good_reply_inconclusive_not_fail(script):
     found = verdicts(MODBUS_RTU, delay=0.008, **script)
     assert Outcome.FAIL not in outcomes(found).values()

@@ -93,8 +93,8 @@ class Exchange:
         reply can have been), s. Bytes found already waiting may hide a gap among them."""
         least, most = [0.0], [0.0]
         for i, (t, data) in enumerate(self.chunks):
-            # The chunk's bytes all came after its `since`, each a character after the last.
-            most.append(t - self._since(i) - (len(data) - 1) * self.character_time)
+            if len(data) > 1:  # its bytes all came after its `since`, each a character apart
+                most.append(t - self._since(i) - (len(data) - 1) * self.character_time)
             if i:
                 t_prev = self.chunks[i - 1][0]
                 earliest, latest = self._start_bounds(i)

@@ -19,7 +19,7 @@ import serial.rs485
 
 from ..faults import Segment, coalesced, wire_of
 from ..limits import table
-from . import resolution
+from . import host, resolution
 from .exchange import Exchange
 from .handover import BusLock
 from .resolution import Resolution
@@ -60,8 +60,9 @@ class Link:
 
     Every time the link records is bracketed by when it could have happened (Exchange: a read
     that finds bytes already waiting, or a write the host was slow to finish, dates them to an
-    interval, not a point). `clock` is where it reads the time (a test's seam for a host too
-    busy to run the link when bytes come).
+    interval, not a point). `clock` is where it reads the time, `waited` how long the host has
+    kept its thread waiting for a CPU (host.py); both are a test's seam for a host too busy to
+    run the link when bytes come.
     """
 
     def __init__(
@@ -78,9 +79,11 @@ class Link:
         echo: bool | None = False,
         handover: bool = False,
         clock: Callable[[], float] = time.monotonic,
+        waited: Callable[[], float | None] = host.run_queue_wait,
     ) -> None:
         self.name = name
         self.clock = clock
+        self.waited = waited
         self.port_name = port
         self.baudrate = baudrate
         self.parity = parity
@@ -436,26 +439,30 @@ class Link:
 
         Bytes already waiting when asked came while the host was busy elsewhere: somewhere
         between that last look and now, not now. A read that had to wait was woken by its first
-        byte, so dates it by its return (to the link's resolution). A read that waited in vain
-        looked last when its poll ran out, or at its return if that came first."""
+        byte, so dates it by its return (to the link's resolution), or up to as long before as
+        the host kept the thread waiting for a CPU meanwhile. A read that waited in vain looked
+        last when its poll ran out, or at its return if that came first."""
         asked = self.clock()
         waiting = port.in_waiting
         checked = self.clock()  # the port was looked at between `asked` and now
         if waiting:
             return Chunk(port.read(waiting), earliest=looked, latest=checked, looked=asked)
+        before = self.waited()
         data = port.read(1)
         returned = self.clock()
         if not data:
             return Chunk(b"", earliest=returned, latest=returned,
                          looked=min(returned, asked + POLL_S))
+        after = self.waited()
+        woken = returned if before is None or after is None \
+            else max(looked, returned - (after - before))
         waiting = port.in_waiting
         if not waiting:
-            return Chunk(data, earliest=returned, latest=returned, looked=returned)
+            return Chunk(data, earliest=woken, latest=returned, looked=returned)
         # Bytes that came after the first: by the second look, which the host may have been
         # slow to make.
         checked = self.clock()
-        return Chunk(data + port.read(waiting), earliest=returned, latest=checked,
-                     looked=returned)
+        return Chunk(data + port.read(waiting), earliest=woken, latest=checked, looked=returned)
 
 
 @attrs.frozen
