@@ -43,6 +43,8 @@ PREAMBLE_BYTE = 0xFE
 # A DL/T 645 receiver drops a partial frame after this silence, so a truncated request cannot
 # swallow the next one (the spec's longest gap inside a frame, Tb).
 RECEIVE_RESET_S = 0.5
+# A reply byte this late is logged: the host starved the bench, the gap is not the meter's.
+LATE_BYTE_S = 0.005
 # termios speed constant -> bit/s (B0 means "hang up", not a rate)
 LINE_RATES = {value: int(name[1:]) for name, value in vars(termios).items()
               if re.fullmatch(r"B[1-9][0-9]*", name)}
@@ -396,8 +398,13 @@ class SimulatedBus:
         middle = len(reply.data) // 2
         for i, byte in enumerate(self.noise["reply"].corrupt(reply.data)):
             # A byte is readable once its stop bit is on the wire.
-            wait = start + (i + 1) * reply.character_time + (reply.pause if i >= middle else 0.0) \
-                - time.monotonic()
+            due = start + (i + 1) * reply.character_time + (reply.pause if i >= middle else 0.0)
+            wait = due - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
             os.write(self._controller, bytes([byte]))
+            late = time.monotonic() - due
+            if late > LATE_BYTE_S:
+                log.warning("bus %s: reply byte %d went out %.1f ms late: the host did not run "
+                            "the simulated bench in time (a gap no meter made)", self.name, i,
+                            late * 1e3)
