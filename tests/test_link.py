@@ -167,7 +167,11 @@ def test_a_declared_resolution_is_the_exchanges_uncertainty(peer):
         exchange = link.exchange(b"ask\n", LineSplitter(), reply_window=1.0, byte_gap_limit=1.0)
     assert exchange.resolution == declared and declared.seconds == 0.0025
     td, tb = dlt645.exchange_timing(exchange)
-    assert (td.uncertainty, tb.uncertainty) == (2.5, 2.5)
+    # The resolution, plus what the host's own time in the write and reads adds (a free host:
+    # well under a millisecond; a loaded one more: tests/test_starved_host.py).
+    for figure in (td, tb):
+        assert figure.host_busy >= 0
+        assert figure.uncertainty == pytest.approx(2.5 + figure.host_busy)
 
 
 def fake_tty(tmp_path, major: int, minor: int, latency: str | None):

@@ -6,7 +6,7 @@ from ..link.exchange import Exchange
 from ..measure import Limits
 from ..protocols.dlt645.frame import LIMITS
 from ..protocols.dlt645.spec import CLAUSES_2007
-from .figures import TimingFigure, uncertainty_ms
+from .figures import TimingFigure, measured
 
 _timing = LIMITS["timing_ms"]
 _source = CLAUSES_2007["timing"]
@@ -25,11 +25,8 @@ TD_KEY, TB_KEY = "dlt645.response_delay", "dlt645.byte_gap"  # their measurement
 
 
 def exchange_timing(exchange: Exchange) -> list[TimingFigure]:
-    """Td and Tb of an answered exchange, each with its link's uncertainty."""
-    uncertainty = uncertainty_ms(exchange)
-    return [TimingFigure(TD, round(exchange.response_delay * 1e3, 1), RESPONSE_DELAY,
-                         uncertainty, floor=0.0,
-                         impossible="a reply cannot begin before the request has ended",
-                         key=TD_KEY),
-            TimingFigure(TB, round(exchange.max_byte_gap * 1e3, 1), BYTE_GAP, uncertainty,
-                         key=TB_KEY)]
+    """Td and Tb of an answered exchange, each as the link can vouch for it."""
+    return [measured(TD, exchange.response_delay_bounds, RESPONSE_DELAY, exchange, 1,
+                     floor=0.0, impossible="a reply cannot begin before the request has ended",
+                     key=TD_KEY),
+            measured(TB, exchange.max_byte_gap_bounds, BYTE_GAP, exchange, 1, key=TB_KEY)]

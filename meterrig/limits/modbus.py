@@ -7,7 +7,7 @@ from ..measure import Limits
 from ..protocols.modbus.rtu import silent_intervals
 from ..protocols.modbus.spec import CLAUSES
 from . import table
-from .figures import TimingFigure, uncertainty_ms
+from .figures import TimingFigure, measured
 
 # How much longer a gap may look because the host was busy (the reason is in the data).
 HOST_SCHEDULING_S = table("rig-tolerances")["modbus_reply_gap_s"]["max"]
@@ -35,12 +35,11 @@ def reply_gap(baudrate: int) -> Limits:
 
 
 def exchange_timing(exchange: Exchange) -> list[TimingFigure]:
-    """The silence before the reply and the longest gap inside it, each with its link's
-    uncertainty."""
-    uncertainty = uncertainty_ms(exchange)
-    return [TimingFigure(SILENCE, round(exchange.response_delay * 1e3, 2),
-                         reply_silence(exchange.baudrate), uncertainty, floor=0.0,
-                         impossible="a reply cannot begin before the request has ended",
-                         key=SILENCE_KEY),
-            TimingFigure(GAP, round(exchange.max_byte_gap * 1e3, 2),
-                         reply_gap(exchange.baudrate), uncertainty, key=GAP_KEY)]
+    """The silence before the reply and the longest gap inside it, each as the link can vouch
+    for it."""
+    return [measured(SILENCE, exchange.response_delay_bounds, reply_silence(exchange.baudrate),
+                     exchange, 2, floor=0.0,
+                     impossible="a reply cannot begin before the request has ended",
+                     key=SILENCE_KEY),
+            measured(GAP, exchange.max_byte_gap_bounds, reply_gap(exchange.baudrate), exchange,
+                     2, key=GAP_KEY)]

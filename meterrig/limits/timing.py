@@ -1,6 +1,8 @@
 """The timing every answered exchange is judged by, per protocol (its spec's timing rules).
 
-Each figure is judged with its link's resolution as its uncertainty (measure.Limits.verdict).
+Each figure is judged with the uncertainty its link can vouch for (measure.Limits.verdict): the
+span between the earliest and latest its bytes can have been dated (a host too busy to run the
+link when they came leaves an interval, not a point), plus the link's resolution.
 On an unpaced link it cannot be measured; a physically impossible figure is a rig fault. Both
 are INCONCLUSIVE, never a verdict on the device.
 """
@@ -15,10 +17,15 @@ from ..protocols import registry
 from .figures import TimingFigure
 
 RIG_FAULT = "rig fault:"
+HOST_BUSY = "of the uncertainty is the host's"  # in the detail of a figure a busy host widened
 
 
 def judge_figure(exchange: Exchange, figure: TimingFigure, **where: Any) -> Measurement:
     label = f"{exchange.label} on bus {exchange.bus}"
+    if round(figure.host_busy, 1) > 0:
+        label += (f"; ± {figure.host_busy:g} ms {HOST_BUSY}: it was busy when the bytes came "
+                  "(a read found them already waiting, or a write returned late), so the link "
+                  "can date them only to an interval")
     where = {**where, "key": figure.key}
     clause = figure.limits.source
     resolution = exchange.resolution

@@ -35,6 +35,12 @@ class Exchange:
     echo: bytes | None = None
     # The fault the rig put into this request on purpose (meterrig/faults.py); "" for none.
     fault: str = ""
+    # How closely the link could date the bytes, on a host that may be busy when they come.
+    # The request ended after `t_request_end_earliest` and by `t_request_end` (None: at it).
+    # The last byte of chunk i arrived after `chunks_since[i]` and by its time in `chunks` (a
+    # read that found bytes already waiting cannot say when they came); () : each at its time.
+    t_request_end_earliest: float | None = None
+    chunks_since: tuple[float, ...] = ()
 
     @property
     def reply(self) -> bytes:
@@ -70,6 +76,42 @@ class Exchange:
             for (t_prev, _), (t_next, data) in zip(self.chunks, self.chunks[1:], strict=False)
         ]
         return max([0.0, *gaps])
+
+    @property
+    def response_delay_bounds(self) -> tuple[float, float] | None:
+        """Td as the link can vouch for it: (the least, the most it can have been), s."""
+        if not self.chunks:
+            return None
+        earliest, latest = self._start_bounds(0)
+        request_end_earliest = self.t_request_end if self.t_request_end_earliest is None \
+            else self.t_request_end_earliest
+        return earliest - self.t_request_end, latest - request_end_earliest
+
+    @property
+    def max_byte_gap_bounds(self) -> tuple[float, float]:
+        """Tb as the link can vouch for it: (the least, the most the longest gap inside the
+        reply can have been), s. Bytes found already waiting may hide a gap among them."""
+        least, most = [0.0], [0.0]
+        for i, (t, data) in enumerate(self.chunks):
+            if len(data) > 1:  # its bytes all came after its `since`, each a character apart
+                most.append(t - self._since(i) - (len(data) - 1) * self.character_time)
+            if i:
+                t_prev = self.chunks[i - 1][0]
+                earliest, latest = self._start_bounds(i)
+                least.append(earliest - t_prev)
+                most.append(latest - self._since(i - 1))
+        return max(least), max(most)
+
+    def _since(self, i: int) -> float:
+        return self.chunks_since[i] if self.chunks_since else self.chunks[i][0]
+
+    def _start_bounds(self, i: int) -> tuple[float, float]:
+        """When the first byte of chunk i began to arrive: at the latest its chunk's wire time
+        before the chunk's time; no earlier than a character before its `since` (it came after
+        that), unless the wire time puts it earlier still."""
+        t, data = self.chunks[i]
+        latest = t - len(data) * self.character_time
+        return min(self._since(i) - self.character_time, latest), latest
 
     @property
     def echo_fault(self) -> str:
@@ -119,6 +161,10 @@ class Exchange:
             if self.response_delay is None
             else round(self.response_delay * 1e3, 3),
             "max_byte_gap_ms": round(self.max_byte_gap * 1e3, 3),
+            # What the link can vouch for, on a host that may have been busy: least, most.
+            "response_delay_bounds_ms": None if self.response_delay_bounds is None
+            else [round(t * 1e3, 3) for t in self.response_delay_bounds],
+            "max_byte_gap_bounds_ms": [round(t * 1e3, 3) for t in self.max_byte_gap_bounds],
             "reply_window_ms": round(self.reply_window * 1e3, 3),
             "resolution_ms": None if self.resolution.seconds is None
             else round(self.resolution.seconds * 1e3, 3),

@@ -1,9 +1,10 @@
 """How precisely a link dates bytes on the wire: its timing resolution, and the basis for it.
 
 Every timing figure of an exchange (DL/T 645 Td and Tb, Modbus silences) is judged with the
-resolution of its link as its uncertainty. A link that delivers bytes with no wire time at all
-(a pseudo-terminal, a TCP socket, a remote serial server) is *unpaced*: its timing figures
-cannot be measured, only recorded as inconclusive.
+resolution of its link as its uncertainty, widened where the host was too busy to date the bytes
+closely (the link brackets each read and write: serial_link.Link, Exchange). A link that
+delivers bytes with no wire time at all (a pseudo-terminal, a TCP socket, a remote serial
+server) is *unpaced*: its timing figures cannot be measured, only recorded as inconclusive.
 
 A bus's resolution is declared in the rig file (`buses.NAME.timing`), or decided when the link
 opens: a URL port or a pseudo-terminal is unpaced; a USB serial adapter with a readable latency

@@ -13,12 +13,13 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Protocol
 
+import attrs
 import serial
 import serial.rs485
 
 from ..faults import Segment, coalesced, wire_of
 from ..limits import table
-from . import resolution
+from . import host, resolution
 from .exchange import Exchange
 from .handover import BusLock
 from .resolution import Resolution
@@ -56,6 +57,12 @@ class Link:
     resolution.of_port). `echo`: whether the adapter hears its own transmission (None: find out
     when the port opens). On a bus that echoes, each exchange reads its request back first,
     checks it, and dates the request's end by the echo's end.
+
+    Every time the link records is bracketed by when it could have happened (Exchange: a read
+    that finds bytes already waiting, or a write the host was slow to finish, dates them to an
+    interval, not a point). `clock` is where it reads the time, `waited` how long the host has
+    kept its thread waiting for a CPU (host.py); both are a test's seam for a host too busy to
+    run the link when bytes come.
     """
 
     def __init__(
@@ -71,8 +78,12 @@ class Link:
         timing: Resolution | None = None,
         echo: bool | None = False,
         handover: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+        waited: Callable[[], float | None] = host.run_queue_wait,
     ) -> None:
         self.name = name
+        self.clock = clock
+        self.waited = waited
         self.port_name = port
         self.baudrate = baudrate
         self.parity = parity
@@ -138,8 +149,8 @@ class Link:
             port.write(probe)
             port.flush()
             heard = bytearray()
-            deadline = time.monotonic() + ECHO_PROBE["listen_s"]
-            while time.monotonic() < deadline:
+            deadline = self.clock() + ECHO_PROBE["listen_s"]
+            while self.clock() < deadline:
                 heard += port.read(max(1, port.in_waiting))
         except (serial.SerialException, OSError) as exc:
             raise LinkError(f"bus {self.name}: {self.port_name} failed: {exc}") from exc
@@ -275,22 +286,32 @@ class Link:
                 stale = self._late + (port.read(port.in_waiting) if port.in_waiting else b"")
                 self._late = b""
                 started_at = datetime.now(UTC)
-                t_write = time.monotonic()
-                wire_time = self._send(port, (Segment(request),) if plan is None else plan)
-                # flush() returns early on many USB adapters and at once on a pty: the request
-                # cannot have left sooner than its wire time.
-                t_request_end = max(time.monotonic(), t_write + wire_time)
+                t_write = self.clock()
+                wire_time, left_by = self._send(port, (Segment(request),) if plan is None
+                                                else plan)
+                # The request cannot have left sooner than its wire time after the write call
+                # (flush() returns early on many USB adapters and at once on a pty); it had
+                # left by when flush() returned, or by its last write's return plus its wire
+                # time, whichever is later (a host busy before or inside the write).
+                t_request_end_earliest = t_write + wire_time
+                t_request_end = max(self.clock(), t_request_end_earliest, left_by)
                 listen_until = t_request_end + reply_window
                 echo, early = None, []
                 if self.echo:
-                    echo, t_echo_end, early = self._read_echo(port, len(request), listen_until)
-                    if t_echo_end is None:
+                    echo, echo_end, early = self._read_echo(port, len(request), listen_until,
+                                                            t_write)
+                    if echo_end is None:
                         # No whole echo came: what came is no reply (Exchange.echo_fault).
                         listen_until = 0.0
                     else:  # the echo's end is the measured end of the request
-                        t_request_end = t_echo_end
+                        t_request_end_earliest, t_request_end = echo_end
                         listen_until = t_request_end + reply_window
-                chunks = self._collect(port, splitter, listen_until, byte_gap_limit, early)
+                # The last look at the port: before the write (what was waiting then is
+                # stale), or when the echo ended.
+                looked = early[-1].looked if early else \
+                    t_request_end_earliest if echo is not None else t_write
+                chunks = self._collect(port, splitter, listen_until, byte_gap_limit, early,
+                                       looked)
             except (serial.SerialException, OSError) as exc:
                 raise LinkError(f"bus {self.name}: {self.port_name} failed: {exc}") from exc
             record = Exchange(
@@ -300,7 +321,9 @@ class Link:
                 started_at=started_at,
                 t_write=t_write,
                 t_request_end=t_request_end,
-                chunks=tuple(chunks),
+                t_request_end_earliest=t_request_end_earliest,
+                chunks=tuple((c.latest, c.data) for c in chunks),
+                chunks_since=tuple(c.earliest for c in chunks),
                 character_time=self.character_time,
                 baudrate=self.baudrate,
                 attempt=attempt,
@@ -322,13 +345,15 @@ class Link:
         exchange does not take them for its reply; what came is shown as its stale bytes."""
         with self._lock:
             heard = bytearray()
-            deadline = time.monotonic() + quiet
+            deadline = self.clock() + quiet
+            looked = self.clock()
             try:
-                while time.monotonic() < deadline:
-                    data = _read_waiting(self.port)
-                    if data:
-                        heard += data
-                        deadline = time.monotonic() + quiet
+                while self.clock() < deadline:
+                    read = self._read_waiting(self.port, looked)
+                    looked = read.looked
+                    if read.data:
+                        heard += read.data
+                        deadline = self.clock() + quiet
             except (serial.SerialException, OSError) as exc:
                 raise LinkError(f"bus {self.name}: {self.port_name} failed: {exc}") from exc
             self._late += heard
@@ -339,14 +364,16 @@ class Link:
             raise FaultNotApplied(f"bus {self.name}: {self.port_name} cannot send with parity "
                                   "(a pseudo-terminal?), so no parity can be got wrong")
 
-    def _send(self, port, plan: Sequence[Segment]) -> float:
-        """Write the segments, each after its pause and at its settings; their wire time."""
-        wire_time, start = 0.0, time.monotonic()
+    def _send(self, port, plan: Sequence[Segment]) -> tuple[float, float]:
+        """Write the segments, each after its pause and at its settings: (their wire time, when
+        the last of them had left at the latest: its write's return plus its own wire time)."""
+        wire_time, start = 0.0, self.clock()
+        left_by = start
         for segment in coalesced(plan):
             if segment.pause:
                 port.flush()
                 # The silence is the fault; it begins when the bytes before it have left.
-                time.sleep(max(0.0, start + wire_time - time.monotonic()) + segment.pause)
+                time.sleep(max(0.0, start + wire_time - self.clock()) + segment.pause)
                 wire_time += segment.pause
             settings = {"baudrate": segment.baudrate or self.baudrate,
                         "parity": segment.parity or port.parity}
@@ -359,58 +386,97 @@ class Link:
                     port.apply_settings(own)
                     raise FaultNotApplied(f"bus {self.name}: {self.port_name} cannot send at "
                                           f"{settings}: {exc}") from exc
+            segment_time = len(segment.data) * character_time(
+                settings["baudrate"], self.bytesize, settings["parity"], self.stopbits)
             port.write(segment.data)
+            left_by = self.clock() + segment_time
             port.flush()
             if settings != own:
                 # The bytes must be on the wire before the line goes back to the bus's settings.
-                time.sleep(len(segment.data) * character_time(
-                    settings["baudrate"], self.bytesize, settings["parity"], self.stopbits))
+                time.sleep(segment_time)
                 port.apply_settings(own)
-            wire_time += len(segment.data) * character_time(
-                settings["baudrate"], self.bytesize, settings["parity"], self.stopbits)
-        return wire_time
+            wire_time += segment_time
+        return wire_time, left_by
 
-    def _read_echo(self, port, size: int, deadline: float
-                   ) -> tuple[bytes, float | None, list[tuple[float, bytes]]]:
-        """The adapter's echo of a request of `size` bytes: (the bytes heard, when the last of
-        them arrived or None if they did not all come, reply bytes that came with them)."""
-        heard, t_end = bytearray(), None
-        while len(heard) < size and time.monotonic() < deadline:
-            data = _read_waiting(port)
-            if not data:
+    def _read_echo(self, port, size: int, deadline: float, looked: float
+                   ) -> tuple[bytes, tuple[float, float] | None, list[Chunk]]:
+        """The adapter's echo of a request of `size` bytes: (the bytes heard, the earliest and
+        latest time the last of them arrived, or None if they did not all come, reply bytes that
+        came with them). `looked`: when the link last looked at the port before."""
+        heard, end = bytearray(), None
+        while len(heard) < size and self.clock() < deadline:
+            read = self._read_waiting(port, looked)
+            looked = read.looked
+            if not read.data:
                 continue
-            now = time.monotonic()
             need = size - len(heard)
-            heard += data[:need]
-            t_end = now
-            if len(data) > need:  # the reply began in the same read: date the echo's end back
-                rest = data[need:]
-                return bytes(heard), now - len(rest) * self.character_time, [(now, rest)]
-        return bytes(heard), t_end if len(heard) == size else None, []
+            heard += read.data[:need]
+            end = (read.earliest, read.latest)
+            if len(read.data) > need:  # the reply began in the same read: date the echo's end back
+                rest = read.data[need:]
+                echo_end = read.latest - len(rest) * self.character_time
+                return bytes(heard), (min(read.earliest, echo_end), echo_end), [
+                    attrs.evolve(read, data=rest)]
+        return bytes(heard), end if len(heard) == size else None, []
 
     def _collect(self, port, splitter: Splitter, first_deadline: float, byte_gap_limit: float,
-                 early: list[tuple[float, bytes]]) -> list[tuple[float, bytes]]:
+                 early: list[Chunk], looked: float) -> list[Chunk]:
         chunks = list(early)
         deadline = first_deadline
-        for t, data in early:
-            if splitter.feed(data):
+        for chunk in early:
+            if splitter.feed(chunk.data):
                 return chunks
-            deadline = t + byte_gap_limit
-        while time.monotonic() < deadline:
-            data = _read_waiting(port)
-            if not data:
+            deadline = chunk.latest + byte_gap_limit
+        while self.clock() < deadline:
+            read = self._read_waiting(port, looked)
+            looked = read.looked
+            if not read.data:
                 continue
-            now = time.monotonic()
-            chunks.append((now, data))
-            if splitter.feed(data):
+            chunks.append(read)
+            if splitter.feed(read.data):
                 break
-            deadline = now + byte_gap_limit
+            deadline = read.latest + byte_gap_limit
         return chunks
 
+    def _read_waiting(self, port, looked: float) -> Chunk:
+        """The next bytes (waiting at most one poll for them), bracketed by when they can have
+        arrived. `looked`: the earliest time the link can last have looked at the port.
 
-def _read_waiting(port) -> bytes:
-    """The next byte (waiting at most one poll) and whatever arrived with it."""
-    data = port.read(1)
-    if data and port.in_waiting:
-        data += port.read(port.in_waiting)
-    return data
+        Bytes already waiting when asked came while the host was busy elsewhere: somewhere
+        between that last look and now, not now. A read that had to wait was woken by its first
+        byte, so dates it by its return (to the link's resolution), or up to as long before as
+        the host kept the thread waiting for a CPU meanwhile. A read that waited in vain looked
+        last when its poll ran out, or at its return if that came first."""
+        asked = self.clock()
+        waiting = port.in_waiting
+        checked = self.clock()  # the port was looked at between `asked` and now
+        if waiting:
+            return Chunk(port.read(waiting), earliest=looked, latest=checked, looked=asked)
+        before = self.waited()
+        data = port.read(1)
+        returned = self.clock()
+        if not data:
+            return Chunk(b"", earliest=returned, latest=returned,
+                         looked=min(returned, asked + POLL_S))
+        after = self.waited()
+        woken = returned if before is None or after is None \
+            else max(looked, returned - (after - before))
+        waiting = port.in_waiting
+        if not waiting:
+            return Chunk(data, earliest=woken, latest=returned, looked=returned)
+        # Bytes that came after the first: by the second look, which the host may have been
+        # slow to make.
+        checked = self.clock()
+        return Chunk(data + port.read(waiting), earliest=woken, latest=checked, looked=returned)
+
+
+@attrs.frozen
+class Chunk:
+    """Bytes one read returned: the last of them arrived after `earliest` and by `latest`;
+    `looked` is the earliest the read can have last seen the port (the next read's bytes came
+    after it)."""
+
+    data: bytes
+    earliest: float
+    latest: float
+    looked: float

@@ -3,7 +3,8 @@
 The master opens the pty's device path like any serial port. The bus reads its frames, hands
 each to every simulated meter on it, and puts the replies on the wire with real timing: a
 request ends when its bytes would have left at the line rate, a reply starts Td later and its
-bytes arrive one character time apart. Two meters answering at once garble each other.
+bytes arrive one character time apart (written at once when the last is due: `_transmit`). Two
+meters answering at once garble each other.
 
 A bus carries one protocol. What differs between protocols is how the receiver tells where a
 request ends and hands it to the meters: a `Receiver` (DL/T 645: the frame's own length and end
@@ -43,6 +44,8 @@ PREAMBLE_BYTE = 0xFE
 # A DL/T 645 receiver drops a partial frame after this silence, so a truncated request cannot
 # swallow the next one (the spec's longest gap inside a frame, Tb).
 RECEIVE_RESET_S = 0.5
+# A reply this late is logged: the host starved the bench, the delay is not the meter's.
+LATE_BYTE_S = 0.005
 # termios speed constant -> bit/s (B0 means "hang up", not a rate)
 LINE_RATES = {value: int(name[1:]) for name, value in vars(termios).items()
               if re.fullmatch(r"B[1-9][0-9]*", name)}
@@ -231,7 +234,7 @@ def collide(transmissions: list[Transmission]) -> Transmission:
                 garbled[i] &= byte  # a dominant low level wins on the line
             else:
                 garbled.append(byte)
-    return Transmission(bytes(garbled), first.delay, first.character_time)
+    return Transmission(bytes(garbled), first.delay, first.character_time, first.pause)
 
 
 class SimulatedBus:
@@ -392,10 +395,25 @@ class SimulatedBus:
         self._echo_free = start + len(data) * character_time
 
     def _transmit(self, reply: Transmission, request_end: float) -> None:
+        """The reply on the wire: it starts Td after the request's end, its bytes one character
+        time apart. Each run of bytes without a pause (the whole reply, unless the meter is
+        gappy) goes to the pty in one write, when its last byte is readable: the master dates
+        the run back by its wire time. Written byte by byte, a bench the host runs late would
+        put gaps inside a reply that no meter's UART makes; this way it only delays it."""
+        data = self.noise["reply"].corrupt(reply.data)
+        middle = len(data) // 2 if reply.pause else len(data)
         start = request_end + reply.delay
-        for i, byte in enumerate(self.noise["reply"].corrupt(reply.data)):
+        for first, end in ((0, middle), (middle, len(data))):
+            if first == end:
+                continue
             # A byte is readable once its stop bit is on the wire.
-            wait = start + (i + 1) * reply.character_time - time.monotonic()
+            due = start + end * reply.character_time + (reply.pause if first else 0.0)
+            wait = due - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
-            os.write(self._controller, bytes([byte]))
+            os.write(self._controller, data[first:end])
+            late = time.monotonic() - due
+            if late > LATE_BYTE_S:
+                log.warning("bus %s: reply bytes %d-%d went out %.1f ms late: the host did not "
+                            "run the simulated bench in time (a delay no meter made)", self.name,
+                            first, end - 1, late * 1e3)

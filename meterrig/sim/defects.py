@@ -13,6 +13,7 @@ DEFECTS: dict[str, str] = {
     "wrong-checksum": "replies carry a wrong checksum (DL/T 645 sum, Modbus CRC)",
     "late-reply": "replies later than 500 ms after the request",
     "early-reply": "replies sooner than its protocol allows (DL/T 645: 20 ms; Modbus: t3.5)",
+    "gappy-reply": "pauses 40 ms in the middle of each reply (Modbus RTU allows t1.5)",
     "answers-other-addresses": "answers frames addressed to another meter",
     "answers-broadcast": "answers broadcast frames",
     "wrong-error-bits": "reports an unknown data identifier with error bit 0 instead of bit 1",
@@ -69,6 +70,9 @@ DEFECTS: dict[str, str] = {
 
 LATE_REPLY_S = 0.650  # beyond the 500 ms limit by more than any scheduling jitter
 EARLY_REPLY_S = 0.005  # well inside DL/T 645's forbidden first 20 ms
+# Beyond t1.5 plus the rig's host tolerance (21.7 ms at 9600 bit/s) by more than a busy host's
+# stall; short of the 100 ms after which the Modbus master takes a reply as over.
+GAPPY_REPLY_S = 0.040
 
 
 @attrs.frozen
@@ -90,3 +94,7 @@ class Defects:
         if "early-reply" in self:
             return early
         return normal
+
+    def reply_pause(self) -> float:
+        """The silence a meter leaves in the middle of its reply (s)."""
+        return GAPPY_REPLY_S if "gappy-reply" in self else 0.0

@@ -56,6 +56,7 @@ class Transmission:
     data: bytes
     delay: float
     character_time: float
+    pause: float = 0.0  # a silence in the middle of the reply (a seeded defect)
 
 
 class Refused(Exception):

@@ -159,7 +159,7 @@ class SimulatedModbusMeter:
         # shorter (after a change to a slower rate).
         delay = self.defects.response_delay(max(self.response_delay, t35),
                                             early=EARLY_REPLY_T35 * t35)
-        return Transmission(bytes(raw), delay, character_time)
+        return Transmission(bytes(raw), delay, character_time, self.defects.reply_pause())
 
     def _serve(self, request: p.Request) -> p.RegistersReply | p.WriteReply | p.OtherReply:
         match request:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from meterrig.limits.figures import TimingFigure, uncertainty_ms
+from meterrig.limits.figures import TimingFigure, measured
 from meterrig.link.exchange import Exchange
 from meterrig.measure import Limits
 from meterrig.meter import GarbledReply, NoReply
@@ -48,6 +48,6 @@ def reader(position: Any, item: str) -> Callable[[ToyMaster], str]:
 
 
 def exchange_timing(exchange: Exchange) -> list[TimingFigure]:
-    return [TimingFigure("toy reply delay", round(exchange.response_delay * 1e3, 1), REPLY_DELAY,
-                         uncertainty_ms(exchange), floor=0.0, key="toy.reply_delay",
-                         impossible="a reply cannot begin before the request has ended")]
+    return [measured("toy reply delay", exchange.response_delay_bounds, REPLY_DELAY, exchange, 1,
+                     floor=0.0, key="toy.reply_delay",
+                     impossible="a reply cannot begin before the request has ended")]

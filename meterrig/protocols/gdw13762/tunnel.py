@@ -22,7 +22,7 @@ from typing import Any
 
 import attrs
 
-from ...limits.figures import TimingFigure, uncertainty_ms
+from ...limits.figures import TimingFigure, measured
 from ...link.exchange import Exchange
 from ...link.resolution import Resolution
 from ...link.serial_link import Splitter
@@ -121,10 +121,9 @@ class Tunnel:
         limits = Limits(high=self.carrier.monitor_timeout_s * 1e3, unit="ms",
                         source=f"{CLAUSES['monitor']}; limit: "
                                f"{self.carrier.monitor_timeout_source}")
-        return TimingFigure(LATENCY, round(carried.response_delay * 1e3, 1), limits,
-                            uncertainty_ms(carried), floor=0.0,
-                            impossible="a reply cannot begin before the request has ended",
-                            key=LATENCY_KEY)
+        return measured(LATENCY, carried.response_delay_bounds, limits, carried, 1, floor=0.0,
+                        impossible="a reply cannot begin before the request has ended",
+                        key=LATENCY_KEY)
 
 
 def relay(carrier: ConcentratorClient, position: Any) -> Tunnel:
