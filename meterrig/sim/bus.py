@@ -3,7 +3,7 @@
 The master opens the pty's device path like any serial port. The bus reads its frames, hands
 each to every simulated meter on it, and puts the replies on the wire with real timing: a
 request ends when its bytes would have left at the line rate, a reply starts Td later and its
-bytes arrive one character time apart (written at once when the last is due: `_transmit`). Two
+bytes arrive one character time apart (written in pieces, each when its last is due: `_transmit`). Two
 meters answering at once garble each other.
 
 A bus carries one protocol. What differs between protocols is how the receiver tells where a
@@ -46,6 +46,12 @@ PREAMBLE_BYTE = 0xFE
 RECEIVE_RESET_S = 0.5
 # A reply this late is logged: the host starved the bench, the delay is not the meter's.
 LATE_BYTE_S = 0.005
+# A reply goes to the pty in pieces of at most this much wire time. Each piece goes out in one
+# write when its last byte is readable: a bench the host runs late delays a piece but cannot put
+# a gap inside it, and a long reply's first byte still comes about when a UART's would (a
+# 200-byte block at 2400 bit/s lasts a second: written whole, its first byte would miss the
+# master's reply window).
+PIECE_S = 0.05
 # termios speed constant -> bit/s (B0 means "hang up", not a rate)
 LINE_RATES = {value: int(name[1:]) for name, value in vars(termios).items()
               if re.fullmatch(r"B[1-9][0-9]*", name)}
@@ -396,24 +402,25 @@ class SimulatedBus:
 
     def _transmit(self, reply: Transmission, request_end: float) -> None:
         """The reply on the wire: it starts Td after the request's end, its bytes one character
-        time apart. Each run of bytes without a pause (the whole reply, unless the meter is
-        gappy) goes to the pty in one write, when its last byte is readable: the master dates
-        the run back by its wire time. Written byte by byte, a bench the host runs late would
-        put gaps inside a reply that no meter's UART makes; this way it only delays it."""
+        time apart, written in pieces (PIECE_S), each when its last byte is readable: the master
+        dates a piece back by its wire time. Written byte by byte, a bench the host runs late
+        would put gaps inside a reply that no meter's UART makes; this way it mostly delays it.
+        A gappy meter pauses between the halves of its reply."""
         data = self.noise["reply"].corrupt(reply.data)
         middle = len(data) // 2 if reply.pause else len(data)
+        per_piece = max(1, int(PIECE_S / reply.character_time))
         start = request_end + reply.delay
-        for first, end in ((0, middle), (middle, len(data))):
-            if first == end:
-                continue
-            # A byte is readable once its stop bit is on the wire.
-            due = start + end * reply.character_time + (reply.pause if first else 0.0)
-            wait = due - time.monotonic()
-            if wait > 0:
-                time.sleep(wait)
-            os.write(self._controller, data[first:end])
-            late = time.monotonic() - due
-            if late > LATE_BYTE_S:
-                log.warning("bus %s: reply bytes %d-%d went out %.1f ms late: the host did not "
-                            "run the simulated bench in time (a delay no meter made)", self.name,
-                            first, end - 1, late * 1e3)
+        for half, half_end in ((0, middle), (middle, len(data))):
+            for first in range(half, half_end, per_piece):
+                end = min(first + per_piece, half_end)
+                # A byte is readable once its stop bit is on the wire.
+                due = start + end * reply.character_time + (reply.pause if half else 0.0)
+                wait = due - time.monotonic()
+                if wait > 0:
+                    time.sleep(wait)
+                os.write(self._controller, data[first:end])
+                late = time.monotonic() - due
+                if late > LATE_BYTE_S:
+                    log.warning("bus %s: reply bytes %d-%d went out %.1f ms late: the host did "
+                                "not run the simulated bench in time (a delay no meter made)",
+                                self.name, first, end - 1, late * 1e3)
