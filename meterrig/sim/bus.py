@@ -3,8 +3,8 @@
 The master opens the pty's device path like any serial port. The bus reads its frames, hands
 each to every simulated meter on it, and puts the replies on the wire with real timing: a
 request ends when its bytes would have left at the line rate, a reply starts Td later and its
-bytes arrive one character time apart (written in pieces, each when its last is due: `_transmit`). Two
-meters answering at once garble each other.
+bytes arrive one character time apart (written in pieces, each when its last is due:
+`_transmit`). Two meters answering at once garble each other.
 
 A bus carries one protocol. What differs between protocols is how the receiver tells where a
 request ends and hands it to the meters: a `Receiver` (DL/T 645: the frame's own length and end
