@@ -1,6 +1,7 @@
 """The hand-over lock between test workers (meterrig/link/handover.py): shared holders (tests
 that only need the instruments left as they are) hold at once; a holder that drives them
-waits for every one of them, and they for it."""
+waits for every one of them, and they for it; one exchange goes before spans of work that
+waited longer."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ import uuid
 from meterrig.link.handover import BusLock
 
 
-def _acquired_within(lock: BusLock, seconds: float, *, shared: bool) -> threading.Event:
+def _acquired_within(lock: BusLock, seconds: float, *, shared: bool = False,
+                     first: bool = False) -> threading.Event:
     done = threading.Event()
 
     def take() -> None:
-        lock.acquire(shared=shared)
+        lock.acquire(shared=shared, first=first)
         done.set()
 
     threading.Thread(target=take, daemon=True).start()
@@ -39,3 +41,22 @@ def test_shared_holders_hold_at_once_and_the_driver_waits_for_all():
     driver.release()
     assert pending.wait(2), "a shared holder still waits with the driving holder gone"
     other.release()
+
+
+def test_an_exchange_goes_before_spans_that_waited_longer():
+    name = f"bus test {uuid.uuid4()}"
+    holder, span, exchange = BusLock(name), BusLock(name), BusLock(name)
+    holder.acquire()
+    span_waits = _acquired_within(span, 0.2)
+    exchange_waits = _acquired_within(exchange, 0.2, first=True)
+    assert not span_waits.is_set() and not exchange_waits.is_set(), "a waiter got a held port"
+    holder.release()
+    assert exchange_waits.wait(2), "the exchange still waits with the port given back"
+    assert not span_waits.wait(0.3), "a span took the port beside an exchange"
+    exchange.release()
+    assert span_waits.wait(2), "the span still waits with the exchange done"
+    late = _acquired_within(holder, 0.2)
+    assert not late.is_set(), "a span got the port beside another span"
+    span.release()
+    assert late.wait(2)
+    holder.release()

@@ -188,10 +188,11 @@ class Link:
             log.info("bus %s: %s", self.name, text)
             self.notes.append(text)
 
-    def take(self) -> Link:
+    def take(self, *, one_exchange: bool = False) -> Link:
         """Hold a handed-over bus: wait until no other process holds it, open it the first time,
-        and drop what came while another held it (no reply to anything this process sent)."""
-        self.handover.acquire()
+        and drop what came while another held it (no reply to anything this process sent).
+        `one_exchange`: taken for one use, it goes before spans of work waiting (handover.py)."""
+        self.handover.acquire(first=one_exchange)
         try:
             if self._port is None:
                 self.open()
@@ -250,7 +251,7 @@ class Link:
         if self.held:
             yield
             return
-        self.take()
+        self.take(one_exchange=True)
         try:
             yield
         finally:
