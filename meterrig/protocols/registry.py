@@ -93,6 +93,9 @@ class ProtocolSpec:
     # meter; LookupError saying why when its profile or map declares none. None: the
     # protocol's meters have none to read.
     firmware: str | None = None
+    # (position) -> [item]: the reader's items (`reader`) whose values nothing on the bench
+    # moves (the source, a relay, the time): the meter's settings. None: none declared.
+    settings: str | None = None
 
     def load(self, field: str) -> Any:
         reference = getattr(self, field)

@@ -1,5 +1,9 @@
 """What the robustness suites share: a meter to fuzz, with the valid request its frames are
-mutated from and two readings that tell a fresh reply from a stale one."""
+mutated from and two readings that tell a fresh reply from a stale one.
+
+The readings are the meter's settings where its protocol declares them (nothing on the bench
+moves them), so the fuzz tests run while other workers drive the source; a meter with none is
+read by its first items, and its fuzz tests hold the bench steady (fixtures/rig.py)."""
 
 from __future__ import annotations
 
@@ -16,9 +20,25 @@ from meterrig import faults, fuzz
 from meterrig.meter import MeterError
 from meterrig.protocols import registry
 
-# Candidates for the two readings are taken from the first of the items the position's
+# Candidates for the two readings: the position's settings, or else the first of the items its
 # protocol declares (its per-position parameter), until two stable, different ones are found.
 CANDIDATES = 12
+
+
+def settings_of(position: Any) -> list[str] | None:
+    """The position's settings (ProtocolSpec.settings); None when its protocol declares none."""
+    try:
+        return registry.get(position.protocol).load("settings")(position) or None
+    except LookupError:
+        return None
+
+
+@pytest.hookimpl(tryfirst=True)  # before fixtures/rig.py sorts by what holds the instruments
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        position = getattr(item, "callspec", None) and item.callspec.params.get("position")
+        if "fuzzed" in item.fixturenames and position and settings_of(position) is None:
+            item.add_marker(pytest.mark.steady_bench)
 
 
 class Fuzzed:
@@ -81,18 +101,21 @@ class Fuzzed:
 
     def readings(self) -> tuple[tuple[str, Any, str], tuple[str, Any, str]]:
         """Two (item, read, text) whose values stay put and differ: a reply to one read for
-        the other shows. Found afresh in each test (the test holds the bench steady: the
-        source may have changed between tests)."""
+        the other shows. Found afresh in each test (a setting may have been written, or the
+        source changed, between tests)."""
         if self._readings_found is None:
             self._readings_found = self._readings()
         return self._readings_found
 
     def _readings(self) -> tuple[tuple[str, Any, str], tuple[str, Any, str]]:
         spec = registry.get(self.protocol)
-        name = next(iter(spec.per_position))
         reader = spec.load("reader")
         found: list[tuple[str, Any, str]] = []
-        for _, item in registry.resolve(spec.per_position[name])(self.position)[:CANDIDATES]:
+        candidates, what = settings_of(self.position), "settings"
+        if candidates is None:
+            what = next(iter(spec.per_position))
+            candidates = [i for _, i in registry.resolve(spec.per_position[what])(self.position)]
+        for item in candidates[:CANDIDATES]:
             read = reader(self.position, item)
             try:
                 first, second = read(self.client), read(self.client)
@@ -104,7 +127,7 @@ class Fuzzed:
             if len(found) == 2:
                 return found[0], found[1]
         pytest.skip(f"position {self.position.number}: no two stable, different readings "
-                    f"among the first {CANDIDATES} items of its {name}")
+                    f"among the first {CANDIDATES} of its {what} items")
 
 
 @pytest.fixture

@@ -17,9 +17,7 @@ from meterrig import fuzz
 from meterrig.meter import MeterError
 from meterrig.protocols import registry
 
-# steady_bench: its readings must stay put while it runs (no metering test changes the source).
-pytestmark = [pytest.mark.one_per_protocol, pytest.mark.needs("metering"),
-              pytest.mark.steady_bench]
+pytestmark = [pytest.mark.one_per_protocol, pytest.mark.needs("metering")]
 
 
 def _answer(transaction) -> str:

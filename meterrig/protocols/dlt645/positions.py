@@ -180,5 +180,18 @@ def data_items_2007(position: Any) -> list[tuple[int, str]]:
     return [(di, f"{di:08X}") for di in profile(position.profile).data_items]
 
 
+# Table A.5's run status words (040005xx) follow the relay, the load's direction and the
+# battery, and its date and time the clock: the rest of DI3 = 04 (parameters) stays put.
+RUN_STATUS_WORDS = 0x04000500
+
+
+def settings_2007(position: Any) -> list[str]:
+    """The profile's parameters (DI3 = 04, DL/T 645-2007 Table A.5) that nothing on the bench
+    moves."""
+    clock = {di for di in CATALOGUE if CATALOGUE[di].name in CLOCK_ITEMS}
+    return [f"{di:08X}" for di in profile(position.profile).data_items
+            if di >> 24 == 0x04 and di not in clock and di & 0xFFFFFF00 != RUN_STATUS_WORDS]
+
+
 def data_items_1997(position: Any) -> list[tuple[int, str]]:
     return [(di, f"{di:04X}") for di in v1997.CATALOGUE]

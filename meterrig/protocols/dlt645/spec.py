@@ -68,6 +68,7 @@ register(ProtocolSpec(
     inter_character_limit="meterrig.limits.dlt645:inter_character_limit",
     clock=f"{HERE}.positions:clock_2007",
     firmware=f"{HERE}.positions:firmware_2007",
+    settings=f"{HERE}.positions:settings_2007",
 ))
 
 register(ProtocolSpec(

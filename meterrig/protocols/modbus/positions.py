@@ -40,5 +40,11 @@ def firmware(position: Any) -> Callable[[Any], Any]:
     raise LookupError(f"register map {position.profile} declares no firmware register")
 
 
+def settings(position: Any) -> list[str]:
+    """The map's setting registers (device id, baud rate, serial number…): no load moves them."""
+    return [r.name for r in register_map(position.profile).registers.values()
+            if r.setting is not None]
+
+
 def registers(position: Any) -> list[tuple[Register, str]]:
     return [(r, r.name) for r in register_map(position.profile).registers.values()]

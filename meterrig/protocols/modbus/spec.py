@@ -55,4 +55,5 @@ register(ProtocolSpec(
     inter_character_limit="meterrig.limits.modbus:inter_character_limit",
     clock=f"{HERE}.positions:clock",
     firmware=f"{HERE}.positions:firmware",
+    settings=f"{HERE}.positions:settings",
 ))
