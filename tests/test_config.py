@@ -96,7 +96,7 @@ def test_sim_rig_loads_with_defaults_and_env_defaults():
     assert rig.clock == ClockConfig(speedup=5000.0)
     assert [p.number for p in rig.positions] == [1, 2, 3, 4, 5, 6, 7, 8]
     assert {name: bus.port for name, bus in rig.buses.items()} == {
-        "rs485-1": None, "rs485-2": None, "carrier": None, "modbus-1": None}
+        "rs485-1": None, "rs485-2": None, "rs485-3": None, "carrier": None, "modbus-1": None}
     assert {rig.bus_protocol(name) for name in rig.buses} == {"dlt645-2007", "gdw1376-2",
                                                               "modbus-rtu"}
     assert rig.position(8).via == 7
@@ -109,7 +109,8 @@ def test_sim_rig_loads_with_defaults_and_env_defaults():
     assert third.accuracy == AccuracyConfig(standard="iec62053-21", meter_class="2")
     assert third.password.value.reveal() == "123456"  # ${METER_PW:-123456}, unset
     assert third.operator.reveal() == "00000000"
-    assert [p.number for p in rig.positions_on("rs485-1")] == [1, 2, 3]
+    assert [p.number for p in rig.positions_on("rs485-1")] == [1, 2]
+    assert [p.number for p in rig.positions_on("rs485-3")] == [3]
     assert rig.simulation.meter(2) == SimMeterConfig(position=2, response_delay_ms=60.0,
                                                      clock_offset_s=-95.0,
                                                      firmware="SIM-1PH 2.4.1")
@@ -248,8 +249,8 @@ def test_position_and_bus_lookups_name_what_exists():
     rig = load_rig(RIGS / "sim.yaml", environ={})
     with pytest.raises(KeyError, match="positions: 1, 2, 3, 4, 5, 6, 7, 8"):
         rig.position(9)
-    with pytest.raises(KeyError, match="buses: rs485-1, rs485-2, carrier, modbus-1"):
-        rig.positions_on("rs485-3")
+    with pytest.raises(KeyError, match="buses: rs485-1, rs485-2, rs485-3, carrier, modbus-1"):
+        rig.positions_on("rs485-4")
 
 
 # --- mistakes: file, key and line ---------------------------------------------------------------
