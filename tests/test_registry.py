@@ -223,3 +223,27 @@ def test_meterrig_reads_a_toy_device():
                 env=TOY_ENV)
     assert (done.returncode, done.stdout.strip()) == (0, f"{initial_register_kwh(2):.2f} kWh"), \
         done.stderr
+
+
+# --- settings: what the fuzz tests read while other workers drive the source -----------------
+
+
+def test_settings_are_what_no_load_relay_or_clock_moves():
+    sim = load_rig(ROOT / "rigs" / "sim.yaml", environ={})
+    dlt645, modbus = sim.position(1), sim.position(5)
+    assert registry.get(dlt645.protocol).load("settings")(dlt645) == [
+        "04000401", "04000402", "04000409"]  # address, meter number, constant: no clock, no
+    # run status word (040005xx follow the relay), though the profile declares them
+    assert registry.get(modbus.protocol).load("settings")(modbus) == [
+        "parity", "device id", "baud rate", "serial number"]
+    with pytest.raises(LookupError, match="has no settings"):
+        registry.get(load_rig(RIG_1997, environ={}).position(7).protocol).load("settings")
+
+
+@pytest.mark.parametrize(("rig_file", "steady"), [(ROOT / "rigs" / "sim.yaml", False),
+                                                   (RIG_1997, True)])
+def test_fuzz_tests_hold_the_bench_steady_only_without_settings(rig_file, steady):
+    done = _run("-m", "pytest", "suites/robustness/test_fuzz.py", "--collect-only", "-q",
+                "-m", "steady_bench", "--rig", str(rig_file), "-p", "no:cacheprovider")
+    held = [line for line in done.stdout.splitlines() if "::test_" in line]
+    assert bool(held) == steady, done.stdout[-2000:] + done.stderr[-2000:]
