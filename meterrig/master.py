@@ -138,6 +138,11 @@ class Master(Generic[Request, Reply]):
                 self.codec.check(request, transaction.reply)
             except self.codec.check_errors as exc:
                 transaction = attrs.evolve(transaction, error=exc)
+                # Mostly a late reply to an earlier request, come in this one's window: this
+                # one's own reply may still be on its way. Heard now, it is shown as the next
+                # exchange's stale bytes; taken as its reply, it would leave every later
+                # exchange on the bus one reply behind.
+                self.link.settle(self.reply_window)
         return self._done(transaction, label, target, expect_reply)
 
     def send_raw(self, wire: bytes, *, label: str, target: str, expect_reply: bool = True,

@@ -50,10 +50,15 @@ class ModuleLink:
         self.sent: list[bytes] = []
         self.windows: list[float] = []
         self.exchanges: list[Exchange] = []
+        self.settled: list[float] = []  # the quiet asked of each settle
 
     @contextmanager
     def reserved(self) -> Iterator[ModuleLink]:
         yield self
+
+    def settle(self, quiet: float) -> bytes:
+        self.settled.append(quiet)
+        return b""
 
     def exchange(self, request: bytes, splitter, *, reply_window: float,
                  byte_gap_limit: float, label: str = "", attempt: int = 1,

@@ -34,10 +34,15 @@ class ScriptedLink:
     def __init__(self, *replies: bytes | tuple[bytes, ...]) -> None:
         self.replies = list(replies)
         self.sent: list[bytes] = []
+        self.settled: list[float] = []  # the quiet asked of each settle
 
     @contextmanager
     def reserved(self) -> Iterator[ScriptedLink]:
         yield self
+
+    def settle(self, quiet: float) -> bytes:
+        self.settled.append(quiet)
+        return b""
 
     def exchange(self, request: bytes, splitter, *, reply_window: float, byte_gap_limit: float,
                  label: str = "", attempt: int = 1,

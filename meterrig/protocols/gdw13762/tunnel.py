@@ -75,6 +75,11 @@ class Tunnel:
         raise MeterError(f"meter {self.address} is reached through a carrier module: the "
                          "module, not the rig, talks to it at its line rate")
 
+    def settle(self, quiet: float) -> bytes:
+        """Nothing to wait for: the module answers a relay request once (its sequence number
+        pairs them, and the carrier's own master settles its UART after a stray frame)."""
+        return b""
+
     def exchange(self, request: bytes, splitter: Splitter, *, reply_window: float,
                  byte_gap_limit: float, label: str = "", attempt: int = 1,
                  secret_spans: tuple[tuple[int, int], ...] = ()) -> RelayedExchange:
