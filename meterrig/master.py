@@ -50,6 +50,9 @@ class Codec(Protocol[Request, Reply]):
 
     # What `check` raises for a reply that does not answer normally (abnormal, mismatched).
     check_errors: tuple[type[Exception], ...]
+    # Those of them that say the reply answers another request (mostly a late one): the
+    # request's own reply may still come (an abnormal reply is an answer, so not among them).
+    mismatch_errors: tuple[type[Exception], ...]
 
     def check(self, request: Request, reply: Reply) -> None:
         """Raise one of `check_errors` unless `reply` answers `request` normally."""
@@ -138,11 +141,12 @@ class Master(Generic[Request, Reply]):
                 self.codec.check(request, transaction.reply)
             except self.codec.check_errors as exc:
                 transaction = attrs.evolve(transaction, error=exc)
-                # Mostly a late reply to an earlier request, come in this one's window: this
-                # one's own reply may still be on its way. Heard now, it is shown as the next
-                # exchange's stale bytes; taken as its reply, it would leave every later
-                # exchange on the bus one reply behind.
-                self.link.settle(self.reply_window)
+                if isinstance(exc, self.codec.mismatch_errors):
+                    # Mostly a late reply to an earlier request, come in this one's window:
+                    # this one's own reply may still be on its way. Heard now, it is shown as
+                    # the next exchange's stale bytes; taken as its reply, it would leave every
+                    # later exchange on the bus one reply behind.
+                    self.link.settle(self.reply_window)
         return self._done(transaction, label, target, expect_reply)
 
     def send_raw(self, wire: bytes, *, label: str, target: str, expect_reply: bool = True,

@@ -135,6 +135,19 @@ def test_a_raw_send_goes_as_given_once_and_is_not_checked():
     assert link.sent == [spoilt] * 3 and master.retries_used == 0
 
 
+
+def test_the_bus_settles_after_a_reply_to_another_request_not_after_an_abnormal_one():
+    other = encode(cmd.normal_reply(cmd.read(METER, 0x00020000), METER,
+                                    cmd.read_reply_data(0x00020000, bytes(4))), preamble=0)
+    refused = encode(cmd.abnormal_reply(READ, METER, cmd.error_byte_of("no requested data")),
+                     preamble=0)
+    link = ScriptedLink(other, refused)
+    master = Master(link, Dlt645Codec(), reply_window=0.5, retries=0)
+    mismatched = master.transact(READ, label="read", target="meter X", preamble=0)
+    assert isinstance(mismatched.error, cmd.ReplyMismatch) and link.settled == [0.5]
+    abnormal = master.transact(READ, label="read", target="meter X", preamble=0)
+    assert isinstance(abnormal.error, cmd.AbnormalReply) and link.settled == [0.5]
+
 # --- secrets: where the codec puts them, traces mask them ---------------------------------------
 A = cmd.Auth(level=2, password="123456", operator="89ABCDEF")
 B = cmd.Auth(level=4, password="654321", operator="10203040")  # every byte differs from A's

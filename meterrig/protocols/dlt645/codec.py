@@ -10,6 +10,7 @@ from .verdict import describe
 
 class Dlt645Codec:
     check_errors = (cmd.AbnormalReply, cmd.ReplyMismatch)
+    mismatch_errors = (cmd.ReplyMismatch,)
 
     def encode(self, request: Frame, *, preamble: int) -> Encoded:
         """The frame after `preamble` FE bytes, its passwords and operator codes where the

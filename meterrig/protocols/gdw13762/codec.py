@@ -100,6 +100,7 @@ def is_initiated(frame: Frame) -> bool:
 
 class Gdw13762Codec:
     check_errors = (Denied, WrongReply)
+    mismatch_errors = (WrongReply,)
 
     def __init__(self, edition: int, mode: int) -> None:
         self.edition = edition

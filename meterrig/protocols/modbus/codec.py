@@ -34,6 +34,7 @@ class WrongReply(MeterError):
 
 class ModbusCodec:
     check_errors = (ModbusException, WrongReply)
+    mismatch_errors = (WrongReply,)
 
     def encode(self, request: Addressed) -> Encoded:
         return Encoded(rtu.encode(request.device_id, request.pdu.encode()))
