@@ -23,6 +23,7 @@ CAUGHT_BY = {
     ("protocol", "wrong-checksum"): ("test_reply_checksum[pos1]", "wrong checksum"),
     ("protocol", "late-reply"): ("test_response_timing[pos1]", "response delay Td"),
     ("protocol", "early-reply"): ("test_response_timing[pos1]", "response delay Td"),
+    ("protocol", "gappy-reply"): ("test_response_timing[pos1]", "inter-byte gap Tb"),
     ("protocol", "answers-other-addresses"): ("test_other_address_is_silent[pos1]",
                                               "answers frames addressed to another meter"),
     ("protocol", "answers-broadcast"): ("test_broadcast_read_is_silent[pos1]",

@@ -13,7 +13,8 @@ DEFECTS: dict[str, str] = {
     "wrong-checksum": "replies carry a wrong checksum (DL/T 645 sum, Modbus CRC)",
     "late-reply": "replies later than 500 ms after the request",
     "early-reply": "replies sooner than its protocol allows (DL/T 645: 20 ms; Modbus: t3.5)",
-    "gappy-reply": "pauses 40 ms in the middle of each reply (Modbus RTU allows t1.5)",
+    "gappy-reply": "pauses in the middle of each reply longer than its protocol allows "
+                   "(Modbus RTU: 40 ms, over t1.5; DL/T 645: 650 ms, over Tb 500 ms)",
     "answers-other-addresses": "answers frames addressed to another meter",
     "answers-broadcast": "answers broadcast frames",
     "wrong-error-bits": "reports an unknown data identifier with error bit 0 instead of bit 1",
@@ -73,6 +74,9 @@ EARLY_REPLY_S = 0.005  # well inside DL/T 645's forbidden first 20 ms
 # Beyond t1.5 plus the rig's host tolerance (21.7 ms at 9600 bit/s) by more than a busy host's
 # stall; short of the 100 ms after which the Modbus master takes a reply as over.
 GAPPY_REPLY_S = 0.040
+# Beyond DL/T 645's Tb (500 ms) as far as LATE_REPLY_S is beyond its Td; inside the rig's
+# default 1000 ms byte-gap limit, so the reply still comes whole and Tb judges it.
+GAPPY_REPLY_DLT645_S = 0.650
 
 
 @attrs.frozen
@@ -95,6 +99,7 @@ class Defects:
             return early
         return normal
 
-    def reply_pause(self) -> float:
-        """The silence a meter leaves in the middle of its reply (s)."""
-        return GAPPY_REPLY_S if "gappy-reply" in self else 0.0
+    def reply_pause(self, gap: float = GAPPY_REPLY_S) -> float:
+        """The silence a meter leaves in the middle of its reply (s); `gap` is what is too long
+        inside a frame in its protocol."""
+        return gap if "gappy-reply" in self else 0.0

@@ -25,7 +25,7 @@ from ..protocols.dlt645.security import (
     security_refusal,
     security_reply,
 )
-from .defects import Defects
+from .defects import GAPPY_REPLY_DLT645_S, Defects
 from .physics import BenchPhysics
 from .prepaid_purse import LATE_TRIP_S, FactorySettings, PrepaidPurse, Refusal
 
@@ -150,7 +150,8 @@ class SimulatedDlt645Meter:
                 and frame.address != BROADCAST_ADDRESS:
             return Transmission(self._shape(encode(self._security(frame),
                                                    preamble=REPLY_PREAMBLE)),
-                                self.defects.response_delay(self.response_delay), character_time)
+                                self.defects.response_delay(self.response_delay), character_time,
+                                self.defects.reply_pause(GAPPY_REPLY_DLT645_S))
         try:
             data, follow_up = self._serve(self._parse(frame))
             error_byte = None
@@ -175,7 +176,8 @@ class SimulatedDlt645Meter:
         else:
             reply = cmd.abnormal_reply(frame, sender, error_byte)
         return Transmission(self._shape(encode(reply, preamble=REPLY_PREAMBLE)),
-                            self.defects.response_delay(self.response_delay), character_time)
+                            self.defects.response_delay(self.response_delay), character_time,
+                            self.defects.reply_pause(GAPPY_REPLY_DLT645_S))
 
     def _security(self, frame: Frame) -> Frame:
         """Control code 03 through the meter's ESAM (bench key: NOT the real algorithm)."""
