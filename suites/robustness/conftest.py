@@ -119,8 +119,8 @@ class Fuzzed:
             read = reader(self.position, item)
             try:
                 first, second = read(self.client), read(self.client)
-            except MeterError:
-                continue
+            except (MeterError, *self.client.master.codec.check_errors):
+                continue  # not answered, or refused (an abnormal reply): the next candidate
             value = first.split()[0]
             if first == second and all(value != text.split()[0] for _, _, text in found):
                 found.append((item, read, first))
