@@ -4,8 +4,6 @@ the requirement, where only INCONCLUSIVE is honest."""
 
 from __future__ import annotations
 
-import math
-
 import pytest
 
 from meterrig.limits import table
@@ -29,23 +27,35 @@ def test_bounds_match_the_closed_forms_at_the_ends(trials):
 
 def test_the_reads_a_perfect_device_needs_are_the_fewest_that_pass():
     needed = REQUIREMENT.reads_needed
-    assert needed == math.ceil(math.log(0.05) / math.log(0.98)) == 149  # the shipped 98 %, 95 %
     assert REQUIREMENT.judge("rate", needed, needed, "c").verdict is Outcome.PASS
     short = REQUIREMENT.judge("rate", needed - 1, needed - 1, "c")
-    assert short.verdict is Outcome.INCONCLUSIVE and "needs 149" in short.detail
+    assert short.verdict is Outcome.INCONCLUSIVE and f"needs {needed}" in short.detail
+    # the figure the data's own text gives its readers
+    assert f"({needed} are needed)" in table("carrier")["reads"]["source"]
 
 
-@pytest.mark.parametrize(("successes", "trials", "verdict"), [
-    (300, 300, Outcome.PASS),  # no loss: lower bound 99.0 %
-    (298, 300, Outcome.INCONCLUSIVE),  # 0.7 % loss: the lower bound 97.9 % misses 98 %
-    (294, 300, Outcome.INCONCLUSIVE),  # 2 % loss, exactly the requirement: never decided
-    (2940, 3000, Outcome.INCONCLUSIVE),  # nor with ten times the reads
-    (285, 300, Outcome.FAIL),  # 5 % loss: the upper bound 96.9 % is below
-    (0, 4, Outcome.FAIL),  # the default 4 reads fail a module that loses them all
-    (3, 4, Outcome.INCONCLUSIVE),  # and cannot tell one lost read of 4
+ALLOWED = 1 - REQUIREMENT.required  # the loss the requirement allows
+DEFAULT_READS = table("carrier")["reads"]["default"]
+
+
+@pytest.mark.parametrize(("share_of_allowed_loss", "trials", "verdict"), [
+    (0, 300, Outcome.PASS),  # no loss (98 %, 95 %: lower bound 99.0 %)
+    (1 / 3, 300, Outcome.INCONCLUSIVE),  # 2 lost: the lower bound 97.9 % misses 98 %
+    (1, 300, Outcome.INCONCLUSIVE),  # exactly the requirement: never decided
+    (1, 3000, Outcome.INCONCLUSIVE),  # nor with ten times the reads
+    (2.5, 300, Outcome.FAIL),  # 5 % loss: the upper bound 96.9 % is below
 ])
-def test_near_the_requirement_the_verdict_waits_for_the_reads(successes, trials, verdict):
+def test_near_the_requirement_the_verdict_waits_for_the_reads(share_of_allowed_loss, trials,
+                                                              verdict):
+    successes = trials - round(trials * ALLOWED * share_of_allowed_loss)
     judged = REQUIREMENT.judge("rate", successes, trials, "carrier")
     assert judged.verdict is verdict, judged.detail
     low, high = REQUIREMENT.bounds(successes, trials)
     assert low <= successes / trials <= high
+
+
+def test_the_default_reads_fail_a_module_that_loses_them_all_and_pass_none():
+    verdicts = [REQUIREMENT.judge("rate", k, DEFAULT_READS, "c").verdict
+                for k in range(DEFAULT_READS + 1)]
+    assert verdicts[0] is Outcome.FAIL and verdicts[-1] is Outcome.INCONCLUSIVE
+    assert Outcome.PASS not in verdicts
