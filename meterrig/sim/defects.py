@@ -74,9 +74,9 @@ EARLY_REPLY_S = 0.005  # well inside DL/T 645's forbidden first 20 ms
 # Beyond t1.5 plus the rig's host tolerance (21.7 ms at 9600 bit/s) by more than a busy host's
 # stall; short of the 100 ms after which the Modbus master takes a reply as over.
 GAPPY_REPLY_S = 0.040
-# Beyond DL/T 645's Tb (500 ms) as far as LATE_REPLY_S is beyond its Td; inside the rig's
-# default 1000 ms byte-gap limit, so the reply still comes whole and Tb judges it.
-GAPPY_REPLY_DLT645_S = 0.650
+# DL/T 645's Tb has the same 500 ms bound as its Td: past it by the same margin, and inside the
+# rig's default 1000 ms byte-gap limit, so the reply still comes whole and Tb judges it.
+GAPPY_REPLY_DLT645_S = LATE_REPLY_S
 
 
 @attrs.frozen
