@@ -6,7 +6,7 @@ incomplete and why, and leave no simulated bench process behind.
 During a metering test (suites/metering on a bench with instruments), an instrument that stops
 answering and a Ctrl-C end the run the same way, leave no process of the run behind, and switch
 the source off first: the simulated source's last output command is an off, made before the run
-ended (run.json written)."""
+ended (the end that run.json gives)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -130,7 +131,7 @@ def _ctrl_c_metering(tmp_path: Path):
 
 def _source_off_first(switched: list, reports: Path) -> None:
     (run,) = (reports / "runs").iterdir()
-    ended = (run / "run.json").stat().st_mtime
+    ended = datetime.fromisoformat(json.loads((run / "run.json").read_text())["ended"]).timestamp()
     assert switched and switched[0][1], f"the run never switched the source on: {switched}"
     at, on = switched[-1]
     assert not on, f"the source was left on: its output commands {switched}"
