@@ -80,7 +80,9 @@ def ask(link: Link, request, device_id: int = 1) -> Exchange:
 def least_delay(link: Link, raw: bytes, exchanges: int = 5) -> float:
     """The least response delay of a few exchanges: a host that runs the bench or the master
     late only adds to a delay, so the least is the simulated meter's own."""
-    return min(send(link, raw).response_delay for _ in range(exchanges))
+    delays = [send(link, raw).response_delay for _ in range(exchanges)]
+    assert None not in delays, f"the meter stayed silent: {delays}"
+    return min(delays)
 
 
 def reply(exchange: Exchange) -> tuple[int, p.Reply]:
