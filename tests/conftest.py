@@ -19,16 +19,6 @@ settings.register_profile("meterrig", deadline=None, suppress_health_check=[Heal
 settings.load_profile("meterrig")
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups into the node ids
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under `-n --dist loadgroup` (tox.ini), a module's tests share a worker (its module-scoped
-    fixture runs once), and every test reading the good benches' runs shares one (they run once)."""
-    for item in items:
-        group = "good-bench-runs" if "good_bench_runs" in item.fixturenames \
-            else item.nodeid.partition("::")[0]
-        item.add_marker(pytest.mark.xdist_group(group))
-
-
 @pytest.fixture(scope="session")
 def good_bench_runs(request, tmp_path_factory) -> dict[str, Future[Path]]:
     """bench -> its run on good meters (started at once, in the background): the work directory
