@@ -88,8 +88,8 @@ def main(argv: list[str] | None = None) -> int:
         description="Comms, meter number against the scanned serial, written and read back, "
                     "address, clock, starting, creep, routine accuracy points, relay "
                     "(suites/production), the buses in parallel; --position: those positions "
-                    "only (a retest). Exit 0: every position run passed; 1: a position failed "
-                    "or did not finish; 2: usage.")
+                    "only (a retest). Exit 0: every position run passed; 1: a position failed, "
+                    "was inconclusive or did not finish; 2: usage.")
     line.add_argument("--rig", type=Path, default=DEFAULT_RIG)
     line.add_argument("--serials", type=Path, help="the scanned serials: lines of 'POSITION "
                                                     "SERIAL' (default: the rig file's serial)")

@@ -1,6 +1,6 @@
 """Line mode (`meterrig line`): the production line's routine sequence (suites/production) on
 every position of a station at once, the buses in parallel (pytest-xdist, fixtures/rig.py),
-live progress per position, then a PASS/FAIL table and the exit code. `--position N` runs
+live progress per position, then a table of verdicts and the exit code. `--position N` runs
 the sequence on those positions only: a re-seated meter's retest (the results database marks
 a meter whose serial it has seen before as a retest; the table shows it).
 
@@ -28,7 +28,7 @@ from .config import PositionConfig, RigConfig
 ROOT = Path(__file__).resolve().parents[1]
 SUITE = ROOT / "suites" / "production"
 POSITION_ID = re.compile(r"::(\w+)\[pos(\d+)[-\]]")  # the test and its position (positions.py)
-PASS, FAIL, INCOMPLETE = "PASS", "FAIL", "INCOMPLETE"
+PASS, FAIL, INCONCLUSIVE, INCOMPLETE = "PASS", "FAIL", "INCONCLUSIVE", "INCOMPLETE"
 
 
 @attrs.frozen
@@ -39,13 +39,17 @@ class PositionOutcome:
     bus: str
     serial: str  # as scanned (or the rig file's)
     retest: bool  # the results database has seen this serial in an earlier run
-    verdict: str  # PASS, FAIL, or INCOMPLETE (the run ended before all its steps)
+    # PASS; FAIL; INCONCLUSIVE (no step failed, a figure could not be judged: as the
+    # certificate says, not a pass); INCOMPLETE (the run ended before all its steps)
+    verdict: str
     steps: int  # the tests the sequence has for this position
     done: int
     failed: tuple[tuple[str, str], ...] = ()  # (step, first line of why)
+    inconclusive: tuple[tuple[str, str], ...] = ()  # (step, first line of why)
 
     def to_record(self) -> dict:
-        return {**attrs.asdict(self), "failed": [list(f) for f in self.failed]}
+        return {**attrs.asdict(self), "failed": [list(f) for f in self.failed],
+                "inconclusive": [list(f) for f in self.inconclusive]}
 
 
 @attrs.frozen
@@ -79,6 +83,7 @@ class LineProgress:
         self.steps: dict[int, set[str]] = {p.number: set() for p in self.positions}
         self.done: dict[int, set[str]] = {p.number: set() for p in self.positions}
         self.failed: dict[int, dict[str, str]] = {p.number: {} for p in self.positions}
+        self.inconclusive: dict[int, dict[str, str]] = {p.number: {} for p in self.positions}
         self.retests: dict[int, bool] = {}
         self.run: str | None = None
         self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
@@ -116,6 +121,12 @@ class LineProgress:
             # the first line, without the clause text the measurement names in brackets
             short = why[0].removeprefix("AssertionError: ").split(" (")[0] if why else ""
             self.failed[number].setdefault(report.nodeid, f"{step}: {short}")
+        elif report.skipped and isinstance(report.longrepr, tuple):
+            # fixtures/reporting.py ends a test whose figure it could not judge skipped,
+            # "INCONCLUSIVE: ..."; other skips are steps that do not apply to the meter
+            why = report.longrepr[2].removeprefix("Skipped: ")
+            if why.startswith("INCONCLUSIVE"):
+                self.inconclusive[number].setdefault(report.nodeid, f"{step}: {why}")
         if report.when == "teardown":
             self.done[number].add(report.nodeid)
             state = "[red]FAIL[/]" if self.failed[number] else step
@@ -140,12 +151,14 @@ class LineProgress:
         positions = []
         for p in self.positions:
             steps, done = len(self.steps[p.number]), len(self.done[p.number])
-            failed = tuple((nodeid.split("::", 1)[1], why)
-                           for nodeid, why in self.failed[p.number].items())
-            verdict = FAIL if failed else PASS if steps and done == steps else INCOMPLETE
+            failed, inconclusive = (tuple((nodeid.split("::", 1)[1], why)
+                                          for nodeid, why in steps_of[p.number].items())
+                                    for steps_of in (self.failed, self.inconclusive))
+            verdict = FAIL if failed else INCOMPLETE if not steps or done < steps \
+                else INCONCLUSIVE if inconclusive else PASS
             positions.append(PositionOutcome(p.number, p.bus, self.serials[p.number],
                                              self.retests.get(p.number, False), verdict, steps,
-                                             done, failed))
+                                             done, failed, inconclusive))
         return LineOutcome(rig, self.run, tuple(positions))
 
 
@@ -154,14 +167,14 @@ def table(outcome: LineOutcome) -> Table:
     # the retest column only when there is a retest: the failures keep their width
     retests = any(p.retest for p in outcome.positions)
     for column in ("position", "bus", "serial", *("retest",) * retests, "verdict", "steps",
-                   "failed"):
+                   "why not PASS"):
         shown.add_column(column)
-    colour = {PASS: "green", FAIL: "red", INCOMPLETE: "yellow"}
+    colour = {PASS: "green", FAIL: "red", INCONCLUSIVE: "yellow", INCOMPLETE: "yellow"}
     for p in outcome.positions:
         shown.add_row(str(p.position), p.bus, p.serial,
                       *("RETEST" if p.retest else "",) * retests,
                       f"[{colour[p.verdict]}]{p.verdict}[/]", f"{p.done}/{p.steps}",
-                      "\n".join(why for _, why in p.failed))
+                      "\n".join(why for _, why in (*p.failed, *p.inconclusive)))
     return shown
 
 
@@ -204,8 +217,8 @@ class LineError(Exception):
 def main_line(rig_path: Path, config: RigConfig, serials_file: Path | None,
               serial_options: list[str], reports: Path | None, workers: str,
               positions: list[int] | None = None) -> int:
-    """`meterrig line`: 0 when every position run passed, 1 when any failed or did not
-    finish."""
+    """`meterrig line`: 0 when every position run passed, 1 when any failed, was
+    inconclusive or did not finish."""
     from fixtures.production import read_serials
 
     known = {p.number for p in config.positions}
