@@ -45,7 +45,7 @@ class PositionOutcome:
     steps: int  # the tests the sequence has for this position
     done: int
     failed: tuple[tuple[str, str], ...] = ()  # (step, first line of why)
-    inconclusive: tuple[tuple[str, str], ...] = ()  # (step, first line of why)
+    inconclusive: tuple[tuple[str, str], ...] = ()  # (step, its "INCONCLUSIVE: ..." reason)
 
     def to_record(self) -> dict:
         return {**attrs.asdict(self), "failed": [list(f) for f in self.failed],
