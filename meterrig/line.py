@@ -24,6 +24,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from .config import PositionConfig, RigConfig
+from .measure import INCONCLUSIVE_SKIP
 
 ROOT = Path(__file__).resolve().parents[1]
 SUITE = ROOT / "suites" / "production"
@@ -123,9 +124,9 @@ class LineProgress:
             self.failed[number].setdefault(report.nodeid, f"{step}: {short}")
         elif report.skipped and isinstance(report.longrepr, tuple):
             # fixtures/reporting.py ends a test whose figure it could not judge skipped,
-            # "INCONCLUSIVE: ..."; other skips are steps that do not apply to the meter
+            # INCONCLUSIVE_SKIP + why; other skips are steps that do not apply to the meter
             why = report.longrepr[2].removeprefix("Skipped: ")
-            if why.startswith("INCONCLUSIVE"):
+            if why.startswith(INCONCLUSIVE_SKIP):
                 self.inconclusive[number].setdefault(report.nodeid, f"{step}: {why}")
         if report.when == "teardown":
             self.done[number].add(report.nodeid)

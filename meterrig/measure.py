@@ -33,6 +33,11 @@ class Outcome(StrEnum):
     UNSET = "unset"
 
 
+# pytest has no inconclusive outcome: a test whose figure could not be judged ends skipped with
+# a reason that starts so (fixtures/reporting.py), and line mode reads it back (meterrig/line.py).
+INCONCLUSIVE_SKIP = "INCONCLUSIVE: "
+
+
 @attrs.frozen
 class Limits:
     """An inclusive range; either end may be open. `source` says where the numbers come from;

@@ -12,10 +12,11 @@ from rich.console import Console
 
 from meterrig import rig
 from meterrig.line import FAIL, INCOMPLETE, INCONCLUSIVE, PASS, LineProgress, table
+from meterrig.measure import INCONCLUSIVE_SKIP
 
 STATION = Path(__file__).resolve().parent / "rigs" / "line-24.yaml"
 STEPS = ("test_comms", "test_clock_set", "test_starting")
-TD = "INCONCLUSIVE: 1 × response delay Td: the host was starved"
+TD = f"{INCONCLUSIVE_SKIP}1 × response delay Td: the host was starved"
 
 
 def _report(position: int, step: str, outcome: str, when: str, why: str = "") -> pytest.TestReport:
@@ -25,8 +26,8 @@ def _report(position: int, step: str, outcome: str, when: str, why: str = "") ->
 
 
 def _progress(runs: dict[int, dict[str, tuple[str, str]]]) -> LineProgress:
-    """Positions 1-4 of the station; each position's steps ran as `runs` says (step -> outcome
-    and why of its call), every step to its teardown unless left out."""
+    """The station's positions in `runs`, each with STEPS; each step in `runs` ran as it says
+    (step -> outcome and why of its call) to its teardown, the others never ran."""
     progress = LineProgress(rig.load(STATION), {}, Console(file=io.StringIO()),
                             frozenset(runs))
     progress._collected([f"suites/production/test_line.py::{step}[pos{n}]"
